@@ -1,0 +1,41 @@
+# Two entry points for a fresh clone:
+#   make demo   -> sets up .venv and runs the demo, writing a report to skdomain-output/
+#   make test   -> sets up .venv and runs the test suite
+#
+# torch: if the environment already has torch, it is kept. Otherwise TORCH_SPEC is
+# installed (the CPU build torch==2.13.0 on our reference machine). Elsewhere pick
+# your own, e.g.  make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu"
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.skdomain-installed
+OUTPUT ?= skdomain-output
+PYTEST_WORKERS ?= 2
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/skdomain demo --output $(OUTPUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check skdomain tests benchmarks
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(OUTPUT) .pytest_cache .hypothesis

@@ -1,0 +1,31 @@
+"""Synthetic stand-ins for the seed data sets, generated on the fly.
+
+Each generator lives in its own private module and is imported on first use,
+so that importing :mod:`skdomain.datasets` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_GENERATORS = {
+    "make_rotated_moons": "skdomain.datasets._moons",
+    "make_galaxy_mergers": "skdomain.datasets._mergers",
+    "MergerNormalizer": "skdomain.datasets._mergers",
+    "make_cluster_profiles": "skdomain.datasets._clusters",
+    "augment_scatter": "skdomain.datasets._clusters",
+    "ScatterAugmenter": "skdomain.datasets._clusters",
+    "make_galaxy_morphologies": "skdomain.datasets._morphologies",
+}
+
+__all__ = sorted(_GENERATORS)
+
+
+def __getattr__(name: str):
+    if name in _GENERATORS:
+        return getattr(importlib.import_module(_GENERATORS[name]), name)
+    raise AttributeError(f"module 'skdomain.datasets' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
