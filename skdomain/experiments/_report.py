@@ -22,10 +22,13 @@ def mean_std_table(frame: pd.DataFrame, by, columns, decimals: int = 3) -> pd.Da
     """
     grouped = frame.groupby(by, sort=False)[list(columns)]
     means, stds = grouped.mean(), grouped.std(ddof=0).fillna(0.0)
-    return means.combine(
-        stds,
-        lambda m, s: [f"{a:.{decimals}f} ± {b:.{decimals}f}" for a, b in zip(m, s, strict=True)],
-    )
+    table = pd.DataFrame(index=means.index)
+    for column in columns:
+        table[column] = [
+            f"{m:.{decimals}f} ± {s:.{decimals}f}"
+            for m, s in zip(means[column], stds[column], strict=True)
+        ]
+    return table
 
 
 class Report:
