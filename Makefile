@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/bench_moons.py --seeds 5 --output benchmarks/results
 
 clean:
 	rm -rf $(VENV) $(OUTPUT) .pytest_cache .hypothesis
