@@ -41,8 +41,8 @@ def test_adaptation_beats_source_only_on_rotated_moons():
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
-def test_learns_the_source_domain(cls, moons):
-    X, y, X_target, _ = moons
+def test_learns_the_source_domain(cls):
+    X, y, X_target, _ = make_rotated_moons(500, random_state=0)
     model = cls(random_state=0).fit(X, y, X_target=X_target)
     assert model.score(X, y) > 0.95
 
