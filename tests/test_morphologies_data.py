@@ -26,7 +26,10 @@ def test_reproducible_and_seed_dependent():
 
 def test_class_subset_by_name_with_aliases_and_names_as_labels():
     X, y = make_galaxy_morphologies(
-        90, survey="year1", classes=["spiral", "elliptical", "merger"], labels="name",
+        90,
+        survey="year1",
+        classes=["spiral", "elliptical", "merger"],
+        labels="name",
         random_state=0,
     )
     assert sorted(set(y.tolist())) == ["elliptical", "merger", "spiral"]
@@ -46,7 +49,9 @@ def test_class_proportions_are_exact_counts():
     )
     assert np.sum(y == 1) == 75 and np.sum(y == 2) == 25
     _, y = make_galaxy_morphologies(
-        10, classes=["merging", "round_smooth"], class_proportions={"merging": 1.0},
+        10,
+        classes=["merging", "round_smooth"],
+        class_proportions={"merging": 1.0},
         random_state=0,
     )
     assert set(y.tolist()) == {1}
@@ -89,8 +94,12 @@ def test_classes_are_distinguishable_by_a_linear_model():
     from sklearn.model_selection import cross_val_score
 
     X, y = make_galaxy_morphologies(
-        600, survey="decals", classes=["round_smooth", "edge_on_no_bulge", "strong_lens"],
-        class_proportions=[1, 1, 1], image_size=16, random_state=0,
+        600,
+        survey="decals",
+        classes=["round_smooth", "edge_on_no_bulge", "strong_lens"],
+        class_proportions=[1, 1, 1],
+        image_size=16,
+        random_state=0,
     )
     score = cross_val_score(LogisticRegression(max_iter=300), X.reshape(len(X), -1), y, cv=3)
     assert score.mean() > 0.6

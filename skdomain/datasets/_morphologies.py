@@ -389,12 +389,15 @@ _RENDERERS = {
     1: _merging,
     2: lambda x, y, rng, n: _smooth(x, y, rng, n, q_range=(0.75, 1.0)),
     3: lambda x, y, rng, n: _smooth(x, y, rng, n, q_range=(0.25, 0.45)),
-    4: lambda x, y, rng, n: _spiral(x, y, rng, n, pitch_deg=(15, 25), arm_strength=(0.5, 0.8),
-                                    bar=True),
-    5: lambda x, y, rng, n: _spiral(x, y, rng, n, pitch_deg=(8, 13), arm_strength=(0.5, 0.8),
-                                    bar=False),
-    6: lambda x, y, rng, n: _spiral(x, y, rng, n, pitch_deg=(24, 35), arm_strength=(0.7, 0.95),
-                                    bar=False),
+    4: lambda x, y, rng, n: _spiral(
+        x, y, rng, n, pitch_deg=(15, 25), arm_strength=(0.5, 0.8), bar=True
+    ),
+    5: lambda x, y, rng, n: _spiral(
+        x, y, rng, n, pitch_deg=(8, 13), arm_strength=(0.5, 0.8), bar=False
+    ),
+    6: lambda x, y, rng, n: _spiral(
+        x, y, rng, n, pitch_deg=(24, 35), arm_strength=(0.7, 0.95), bar=False
+    ),
     7: lambda x, y, rng, n: _edge_on(x, y, rng, n, bulge=False),
     8: lambda x, y, rng, n: _edge_on(x, y, rng, n, bulge=True),
     9: _strong_lens,
