@@ -58,8 +58,13 @@ def resolve_perturbation(perturbation, strength_param: str = "strength"):
 
         def apply(X, strength, random_state):
             transformer = clone(perturbation).set_params(**{strength_param: strength})
-            if "random_state" in transformer.get_params(deep=False):
-                transformer.set_params(random_state=random_state)
+            # seed every step of a composed perturbation (a Pipeline's nested random_state)
+            seeds = {
+                key: random_state
+                for key in transformer.get_params(deep=True)
+                if key == "random_state" or key.endswith("__random_state")
+            }
+            transformer.set_params(**seeds)
             return transformer.fit_transform(X)
 
         return apply, type(perturbation).__name__
