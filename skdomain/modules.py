@@ -276,9 +276,6 @@ class DomainAdaptationNetwork(nn.Module):
     head : nn.Module
         Latent features -> outputs.
     extra_heads : dict of str -> nn.Module, optional
-    class_centres : int, optional
-        If given, a learnable ``(class_centres, d)`` parameter ``centres`` is
-        created (used by the Fisher loss).
 
     Examples
     --------
@@ -294,19 +291,11 @@ class DomainAdaptationNetwork(nn.Module):
         encoder: nn.Module,
         head: nn.Module,
         extra_heads: dict[str, nn.Module] | None = None,
-        class_centres: int | None = None,
-        latent_dim: int | None = None,
     ):
         super().__init__()
         self.encoder = encoder
         self.head = head
         self.extra_heads = nn.ModuleDict(extra_heads or {})
-        if class_centres is not None:
-            if latent_dim is None:
-                raise ValueError("latent_dim is needed to create class centres.")
-            self.centres = nn.Parameter(torch.randn(class_centres, latent_dim) * 0.1)
-        else:
-            self.register_parameter("centres", None)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x).flatten(1)

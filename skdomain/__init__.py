@@ -1,0 +1,11 @@
+"""skdomain: domain adaptation for science, the scikit-learn way."""
+
+from .classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MMDClassifier",
+    "DANNClassifier",
+    "SourceOnlyClassifier",
+]

@@ -1,0 +1,531 @@
+"""What every deep domain-adaptation estimator shares.
+
+Input checks for ``(X, y, X_target)``, building the torch network, the skorch
+net and its paired source/target batches, seeding, warm starts, inference and
+``transform``. Concrete estimators only say which network heads and which
+objective they train (:meth:`BaseDeepEstimator._build_extra_heads` and
+:meth:`BaseDeepEstimator._make_objective`).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
+from torch import nn
+
+from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
+from .modules import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, latent_dimension
+from .objectives import Objective
+
+__all__ = ["BaseDeepEstimator", "BaseDeepClassifier", "BaseDeepRegressor", "COMMON_PARAMETERS_DOC"]
+
+_WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
+
+COMMON_PARAMETERS_DOC = """module : None, "mlp", "deepmerge", torch.nn.Module or its class, default=None
+        The encoder that maps inputs to the latent features the adaptation
+        losses align. ``None`` or ``"mlp"`` builds an :class:`~skdomain.modules.MLPEncoder`
+        with ``hidden_units`` at fit time; ``"deepmerge"`` the DeepMerge CNN for
+        images of shape (channels, height, width). A module instance is deep-copied
+        at every fresh fit; a module class is called without arguments. The
+        prediction head is added by the estimator.
+    hidden_units : tuple of int, default=(64, 64)
+        Hidden layer widths of the default MLP encoder (the last is the latent size).
+    dropout : float, default=0.0
+        Dropout of the default encoders.
+    max_epochs : int, default=100
+        Passes over the source data.
+    batch_size : int, default=64
+        Source samples per step; each step also draws as many target samples.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``; ``"auto"`` picks CUDA when available.
+        Predictions are always returned as CPU numpy arrays.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the batch order and the target pairing; with
+        a fixed value two fits give the same model (on the CPU).
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (checkpointing, LR schedulers, ...).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the source and stop when its task
+        loss has not improved for ``n_iter_no_change`` epochs (best weights kept).
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    warm_start : bool, default=False
+        Continue from the fitted network instead of starting afresh: train on
+        one pair of domains, then call ``fit`` on another (transfer learning)."""
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return device
+
+
+def _to_tensor(X: np.ndarray, device: str, dtype=torch.float32) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype).to(device)
+
+
+class BaseDeepEstimator(TransformerMixin, BaseEstimator):
+    """Base class of the deep estimators; not meant to be used directly.
+
+    Subclasses define ``__init__`` with all their parameters and implement
+    ``_make_objective``; they may add heads with ``_build_extra_heads``.
+    """
+
+    _parameter_constraints: dict = {
+        "module": [None, StrOptions({"mlp", "deepmerge"}), nn.Module, type],
+        "hidden_units": ["array-like"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "optimizer": [type],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
+
+    # Hooks for subclasses -------------------------------------------------
+    def _make_objective(self) -> Objective:
+        raise NotImplementedError
+
+    def _build_extra_heads(self, latent_dim: int, sample_shape: tuple, n_outputs: int):
+        return {}
+
+    def _n_outputs(self) -> int:
+        raise NotImplementedError
+
+    def _encode_y(self, y, *, fitting: bool):
+        raise NotImplementedError
+
+    # Input checks -----------------------------------------------------------
+    def _validate_X(self, X, *, reset: bool):
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float32, np.float64],
+            allow_nd=True,
+            ensure_min_samples=2 if reset else 1,
+            ensure_all_finite=True,
+        )
+
+    def _validate_X_target(self, X_target, X):
+        if X_target is None:
+            return None
+        if hasattr(X_target, "columns") and hasattr(self, "feature_names_in_"):
+            columns = np.asarray(X_target.columns, dtype=object)
+            if columns.shape != self.feature_names_in_.shape or np.any(
+                columns != self.feature_names_in_
+            ):
+                raise ValueError(
+                    "X_target has columns that differ from those of X: "
+                    f"{list(columns)} vs {list(self.feature_names_in_)}."
+                )
+        X_target = check_array(
+            X_target,
+            dtype=[np.float32, np.float64],
+            allow_nd=True,
+            ensure_all_finite=True,
+            ensure_min_samples=2,
+            input_name="X_target",
+        )
+        if X_target.shape[1:] != X.shape[1:]:
+            what = "features" if X.ndim == 2 else "sample shape"
+            raise ValueError(
+                f"X_target has {what} {X_target.shape[1:]}, but X has {X.shape[1:]}: "
+                "source and target must describe samples the same way."
+            )
+        return X_target
+
+    # Network --------------------------------------------------------------
+    def _build_encoder(self, sample_shape: tuple) -> nn.Module:
+        module = self.module
+        if module is None or module == "mlp":
+            return MLPEncoder(
+                int(np.prod(sample_shape)), tuple(self.hidden_units), dropout=self.dropout
+            )
+        if module == "deepmerge":
+            return DeepMergeEncoder(sample_shape, dropout=self.dropout)
+        if isinstance(module, nn.Module):
+            return copy.deepcopy(module)
+        if inspect.isclass(module) and issubclass(module, nn.Module):
+            return module()
+        raise ValueError(f"module must be None, 'mlp', 'deepmerge' or a torch module, got {module!r}.")
+
+    def _build_network(self, sample_shape: tuple) -> DomainAdaptationNetwork:
+        encoder = self._build_encoder(sample_shape)
+        latent_dim = latent_dimension(encoder, sample_shape)
+        n_outputs = self._n_outputs()
+        self.n_latent_ = latent_dim
+        return DomainAdaptationNetwork(
+            encoder,
+            nn.Linear(latent_dim, n_outputs),
+            self._build_extra_heads(latent_dim, sample_shape, n_outputs),
+        )
+
+    def _callbacks(self) -> list:
+        callbacks: list[Any] = [("term_averages", TermAverages())]
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
+                    ),
+                )
+            )
+        for i, callback in enumerate(self.callbacks or []):
+            callbacks.append((f"user_{i}", callback))
+        return callbacks
+
+    def _new_net(self, network: nn.Module, device: str) -> DomainAdaptationNet:
+        return DomainAdaptationNet(
+            module=network,
+            criterion=self._make_objective(),
+            optimizer=self.optimizer,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            device=device,
+            callbacks=self._callbacks(),
+            train_split=None,
+            verbose=self.verbose,
+        )
+
+    # Fitting --------------------------------------------------------------
+    def _fit(self, X, y, X_target, *, epochs: int, continue_training: bool):
+        reset = not continue_training
+        X = self._validate_X(X, reset=reset)
+        if not reset and X.shape[1:] != self.input_shape_:
+            raise ValueError(
+                f"X has sample shape {X.shape[1:]}, but this estimator was fitted on "
+                f"{self.input_shape_}."
+            )
+        y = self._encode_y(y, fitting=reset)
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}.")
+        X_target = self._validate_X_target(X_target, X)
+        device = _resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+        X_valid = y_valid = None
+        if self.early_stopping:
+            stratify = y if getattr(self, "_stratify_validation", False) else None
+            X, X_valid, y, y_valid = train_test_split(
+                X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            )
+
+        fork_devices = [torch.device(device)] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            if reset:
+                self.input_shape_ = tuple(X.shape[1:])
+                self.net_ = self._new_net(self._build_network(self.input_shape_), device)
+                self.net_.initialize()
+            net = self.net_
+            net.set_params(device=device)
+            net.module_.to(device)
+            net.criterion_.to(device)
+            net.batch_generator = torch.Generator().manual_seed(seed)
+            net.target_sampler = (
+                None
+                if X_target is None or not self._uses_target()
+                else TargetSampler(
+                    _to_tensor(X_target, device), torch.Generator().manual_seed(seed + 1)
+                )
+            )
+            train = ArrayDataset(_to_tensor(X, device), self._y_tensor(y, device))
+            valid = None
+            if X_valid is not None:
+                valid = ArrayDataset(_to_tensor(X_valid, device), self._y_tensor(y_valid, device))
+            try:
+                net.train(train, valid, epochs)
+            finally:
+                # Keep no data or generators on the fitted estimator (pickling, memory).
+                net.target_sampler = None
+                net.batch_generator = None
+                net.train_split = None
+        self._n_features_out = self.n_latent_
+        return self
+
+    def _uses_target(self) -> bool:
+        return True
+
+    def _y_tensor(self, y, device):
+        raise NotImplementedError
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, X_target=None):
+        """Train on labelled source data, aligning it with unlabelled target data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *sample_shape)
+            Source inputs (tabular data or images, channels first).
+        y : array-like of shape (n_samples,)
+            Source labels.
+        X_target : array-like of shape (n_target, ...), default=None
+            Unlabelled target inputs with the same sample shape as ``X``. Without
+            it the estimator is an ordinary supervised model.
+
+        Returns
+        -------
+        self
+        """
+        continue_training = self.warm_start and hasattr(self, "net_")
+        return self._fit(
+            X, y, X_target, epochs=self.max_epochs, continue_training=continue_training
+        )
+
+    def partial_fit(self, X, y, X_target=None, classes=None):
+        """Train for one epoch, continuing from the current weights if fitted.
+
+        Parameters
+        ----------
+        X, y, X_target
+            As in :meth:`fit`.
+        classes : array-like, default=None
+            All classes, required on the first call of a classifier when ``y``
+            may not contain every class.
+
+        Returns
+        -------
+        self
+        """
+        first_call = not hasattr(self, "net_")
+        if first_call:
+            self._validate_params()
+            if classes is not None:
+                self._partial_fit_classes = np.asarray(classes)
+        return self._fit(X, y, X_target, epochs=1, continue_training=not first_call)
+
+    # Inference ------------------------------------------------------------
+    def _forward(self, X, function) -> np.ndarray:
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        if X.shape[1:] != self.input_shape_:
+            raise ValueError(
+                f"X has sample shape {X.shape[1:]}, but this estimator was fitted on "
+                f"{self.input_shape_}."
+            )
+        out = self.net_.infer_batches(torch.as_tensor(X, dtype=torch.float32), function)
+        return out.detach().cpu().numpy()
+
+    def transform(self, X):
+        """Latent features of ``X``: what the adaptation losses align.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_latent_), float32
+        """
+        return self._forward(X, lambda module, xb: module.encode(xb))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the latent features, ``<estimator>0 ... <estimator>{n_latent_ - 1}``."""
+        check_is_fitted(self, "net_")
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self.n_latent_)], dtype=object)
+
+    @property
+    def module_(self) -> DomainAdaptationNetwork:
+        """The fitted torch network (encoder, head and extra heads)."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """skorch history: one dict per epoch with the mean of each loss term."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    def __getstate__(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return super().__getstate__()
+
+
+class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
+    """Shared classification logic: label encoding, class weights, probabilities."""
+
+    _stratify_validation = True
+
+    def _encode_y(self, y, *, fitting: bool):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it was raveled.",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+        check_classification_targets(y)
+        if fitting:
+            encoder = LabelEncoder()
+            classes = getattr(self, "_partial_fit_classes", None)
+            encoder.fit(y if classes is None else classes)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                    f"got 1 class ({encoder.classes_[0]!r})."
+                )
+            self.classes_ = encoder.classes_
+            self._label_encoder = encoder
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not seen in the first fit: {unknown[:5]}.")
+        return self._label_encoder.transform(y)
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _y_tensor(self, y, device):
+        return torch.as_tensor(y, dtype=torch.long).to(device)
+
+    def _class_weight_tensor(self):
+        """Cross-entropy weights from ``class_weight`` and the labels being fitted."""
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, str):
+            present = np.unique(self._training_labels)
+            weights = np.ones(len(self.classes_))
+            mask = np.isin(self.classes_, present)
+            weights[mask] = compute_class_weight(
+                self.class_weight, classes=self.classes_[mask], y=self._training_labels
+            )
+        else:
+            weights = np.asarray([self.class_weight.get(c, 1.0) for c in self.classes_], float)
+        return torch.as_tensor(weights, dtype=torch.float32)
+
+    def _fit(self, X, y, X_target, *, epochs, continue_training):
+        self._training_labels = np.asarray(y).ravel()
+        try:
+            return super()._fit(
+                X, y, X_target, epochs=epochs, continue_training=continue_training
+            )
+        finally:
+            del self._training_labels
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the head's outputs).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = self._forward(X, lambda module, xb: torch.softmax(module(xb), dim=1))
+        return proba.astype(np.float64)
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
+    """Shared regression logic: targets are standardised inside the network.
+
+    Fitted ``y_mean_`` and ``y_scale_`` undo the standardisation at prediction.
+    """
+
+    def _encode_y(self, y, *, fitting: bool):
+        y = check_array(
+            y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
+            input_name="y",
+        )
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1d or 2d, got shape {y.shape}.")
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if fitting:
+            self._y_ndim = y.ndim
+            self.y_mean_ = y2d.mean(axis=0)
+            scale = y2d.std(axis=0)
+            self.y_scale_ = np.where(scale > 0, scale, 1.0)
+        elif y2d.shape[1] != self.y_mean_.shape[0]:
+            raise ValueError(
+                f"y has {y2d.shape[1]} outputs, but the estimator was fitted with "
+                f"{self.y_mean_.shape[0]}."
+            )
+        return (y2d - self.y_mean_) / self.y_scale_
+
+    def _n_outputs(self) -> int:
+        return int(self.y_mean_.shape[0])
+
+    def _y_tensor(self, y, device):
+        return torch.as_tensor(y, dtype=torch.float32).to(device)
+
+    def predict(self, X):
+        """Predicted targets in the units of the training ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        scaled = self._forward(X, lambda module, xb: module(xb)).astype(np.float64)
+        y = scaled * self.y_scale_ + self.y_mean_
+        return y.ravel() if self._y_ndim == 1 else y

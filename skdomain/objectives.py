@@ -1,0 +1,248 @@
+"""Training objectives: how the terms of a domain-adaptation loss are combined.
+
+An objective is a ``torch.nn.Module`` called once per training step as
+``objective(network, x_source, y_source, x_target, progress)``. It returns a dict
+of scalar tensors: ``"loss"``, the weighted total to back-propagate, and one
+entry per term (``"classification_loss"``, ``"mmd_loss"``, ...), each of which
+the training loop records per epoch. ``x_target`` is ``None`` when there is no
+target data; ``progress`` in [0, 1] is the fraction of training done (used by
+schedules such as DANN's gradient reversal).
+
+Objectives own the parameters that belong to a loss rather than to the network
+(the Fisher loss's class centres), so the optimiser trains them too. Nothing
+here knows about scikit-learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .losses import (
+    DEFAULT_BANDWIDTH_MULTIPLIERS,
+    domain_adversarial_loss,
+    entropy_loss,
+    fisher_loss,
+    mmd2,
+)
+from .modules import DomainAdaptationNetwork, dann_schedule
+
+__all__ = ["Objective", "ClassificationObjective", "RegressionObjective", "DISCRIMINATOR"]
+
+DISCRIMINATOR = "discriminator"
+
+
+class Objective(nn.Module):
+    """Base class: a task loss plus weighted adaptation terms.
+
+    Subclasses implement :meth:`task_loss` and :meth:`forward`.
+    :meth:`validation_loss` (task loss on held-out source data, used for early
+    stopping) and :meth:`combine` are shared.
+    """
+
+    def task_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def validation_loss(
+        self, network: DomainAdaptationNetwork, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:
+        return self.task_loss(network(x), y)
+
+    @staticmethod
+    def combine(task_name: str, terms: dict[str, torch.Tensor], weights: dict[str, float]):
+        """Return ``terms`` with ``"loss" = terms[task_name] + sum(weight * term)``."""
+        total = terms[task_name]
+        for name, weight in weights.items():
+            if name in terms:
+                total = total + weight * terms[name]
+        return {"loss": total, **terms}
+
+
+class _AlignmentTerms(nn.Module):
+    """The feature-alignment terms shared by classification and regression."""
+
+    def __init__(
+        self,
+        mmd_weight: float,
+        mmd_estimator: str,
+        bandwidths: Sequence[float] | None,
+        bandwidth_multipliers: Sequence[float],
+        domain_weight: float,
+        grl_schedule: str,
+    ):
+        super().__init__()
+        self.mmd_weight = float(mmd_weight)
+        self.mmd_estimator = mmd_estimator
+        self.bandwidths = None if bandwidths is None else tuple(bandwidths)
+        self.bandwidth_multipliers = tuple(bandwidth_multipliers)
+        self.domain_weight = float(domain_weight)
+        self.grl_schedule = grl_schedule
+
+    def __call__(self, network, source_features, target_features, progress):
+        terms: dict[str, torch.Tensor] = {}
+        if self.mmd_weight > 0:
+            terms["mmd_loss"] = mmd2(
+                source_features,
+                target_features,
+                estimator=self.mmd_estimator,
+                bandwidths=self.bandwidths,
+                bandwidth_multipliers=self.bandwidth_multipliers,
+            )
+        if self.domain_weight > 0:
+            discriminator = network.extra_heads[DISCRIMINATOR]
+            discriminator.reversal.coefficient = (
+                dann_schedule(progress) if self.grl_schedule == "dann" else 1.0
+            )
+            terms["domain_loss"] = domain_adversarial_loss(
+                discriminator(source_features), discriminator(target_features)
+            )
+        return terms
+
+    def weights(self) -> dict[str, float]:
+        return {"mmd_loss": self.mmd_weight, "domain_loss": self.domain_weight}
+
+
+class ClassificationObjective(Objective):
+    """Cross-entropy on the source plus MMD, DANN, Fisher and entropy terms.
+
+    A weight of 0 switches its term off (it is then not computed at all).
+    Source and target batches go through the network in one forward pass.
+
+    Parameters
+    ----------
+    n_classes : int
+    latent_dim : int
+        Size of the latent features (for the Fisher class centres).
+    class_weight : Tensor of shape (n_classes,), optional
+        Weights of the cross-entropy.
+    mmd_weight, domain_weight, fisher_weight, entropy_weight : float
+    mmd_estimator : {"unbiased", "biased", "linear"}
+    bandwidths, bandwidth_multipliers
+        Kernel bandwidths, see :func:`skdomain.losses.gaussian_kernel`.
+    grl_schedule : {"dann", "constant"}
+        Gradient reversal coefficient over training.
+    fisher_form : {"ratio", "difference"}
+    fisher_inter_weight : float
+        Weight of the inter-class scatter inside the Fisher loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.modules import DomainAdaptationNetwork, MLPEncoder
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (8,)), torch.nn.Linear(8, 2))
+    >>> objective = ClassificationObjective(2, 8, mmd_weight=1.0)
+    >>> terms = objective(net, torch.randn(6, 2), torch.tensor([0, 1] * 3),
+    ...                   torch.randn(6, 2), progress=0.5)
+    >>> sorted(terms)
+    ['classification_loss', 'loss', 'mmd_loss']
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        latent_dim: int,
+        class_weight: torch.Tensor | None = None,
+        mmd_weight: float = 0.0,
+        mmd_estimator: str = "unbiased",
+        bandwidths: Sequence[float] | None = None,
+        bandwidth_multipliers: Sequence[float] = DEFAULT_BANDWIDTH_MULTIPLIERS,
+        domain_weight: float = 0.0,
+        grl_schedule: str = "dann",
+        fisher_weight: float = 0.0,
+        fisher_form: str = "ratio",
+        fisher_inter_weight: float = 1.0,
+        entropy_weight: float = 0.0,
+    ):
+        super().__init__()
+        self.alignment = _AlignmentTerms(
+            mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight,
+            grl_schedule,
+        )
+        if class_weight is not None:
+            self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
+        else:
+            self.class_weight = None
+        self.fisher_weight = float(fisher_weight)
+        self.fisher_form = fisher_form
+        self.fisher_inter_weight = float(fisher_inter_weight)
+        self.entropy_weight = float(entropy_weight)
+        if self.fisher_weight > 0:
+            self.centres = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
+
+    def task_loss(self, outputs, y):
+        return F.cross_entropy(outputs, y, weight=self.class_weight)
+
+    def forward(self, network, x_source, y_source, x_target, progress):
+        n_source = x_source.shape[0]
+        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
+        features = network.encode(inputs)
+        logits = network.head(features)
+        source_features = features[:n_source]
+        terms = {"classification_loss": self.task_loss(logits[:n_source], y_source)}
+        if x_target is not None:
+            terms.update(self.alignment(network, source_features, features[n_source:], progress))
+        if self.fisher_weight > 0:
+            terms["fisher_loss"] = fisher_loss(
+                source_features,
+                y_source,
+                self.centres,
+                form=self.fisher_form,
+                inter_weight=self.fisher_inter_weight,
+            )
+        if self.entropy_weight > 0:
+            terms["entropy_loss"] = entropy_loss(logits)
+        weights = {
+            **self.alignment.weights(),
+            "fisher_loss": self.fisher_weight,
+            "entropy_loss": self.entropy_weight,
+        }
+        return self.combine("classification_loss", terms, weights)
+
+
+class RegressionObjective(Objective):
+    """Mean squared error on the source plus optional MMD / DANN alignment.
+
+    Targets are expected standardised (the regressors do that).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.modules import DomainAdaptationNetwork, MLPEncoder
+    >>> net = DomainAdaptationNetwork(MLPEncoder(3, (8,)), torch.nn.Linear(8, 1))
+    >>> terms = RegressionObjective(mmd_weight=0.5)(
+    ...     net, torch.randn(5, 3), torch.randn(5, 1), torch.randn(5, 3), 0.0)
+    >>> sorted(terms)
+    ['loss', 'mmd_loss', 'regression_loss']
+    """
+
+    def __init__(
+        self,
+        mmd_weight: float = 0.0,
+        mmd_estimator: str = "unbiased",
+        bandwidths: Sequence[float] | None = None,
+        bandwidth_multipliers: Sequence[float] = DEFAULT_BANDWIDTH_MULTIPLIERS,
+        domain_weight: float = 0.0,
+        grl_schedule: str = "dann",
+    ):
+        super().__init__()
+        self.alignment = _AlignmentTerms(
+            mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight,
+            grl_schedule,
+        )
+
+    def task_loss(self, outputs, y):
+        return F.mse_loss(outputs, y)
+
+    def forward(self, network, x_source, y_source, x_target, progress):
+        n_source = x_source.shape[0]
+        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
+        features = network.encode(inputs)
+        terms = {"regression_loss": self.task_loss(network.head(features[:n_source]), y_source)}
+        if x_target is not None:
+            terms.update(
+                self.alignment(network, features[:n_source], features[n_source:], progress)
+            )
+        return self.combine("regression_loss", terms, self.alignment.weights())
