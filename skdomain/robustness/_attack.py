@@ -61,6 +61,8 @@ class OnePixelAttackResult:
         Generations of differential evolution that ran.
     adversarial_image : ndarray
         The image with the pixel changed (a copy of the input if none).
+    classes : ndarray
+        The model's classes, in the order of the probability columns.
     """
 
     success: bool
@@ -90,10 +92,10 @@ class OnePixelAttackResult:
         """Probability of the true class after the attack."""
         return float(self.probability_after[self._column(self.true_label)])
 
-    _classes: np.ndarray = field(default=None, repr=False)
+    classes: np.ndarray = field(default=None, repr=False)
 
     def _column(self, label) -> int:
-        return _class_column(self._classes, label)
+        return _class_column(self.classes, label)
 
 
 def _plain(label):
@@ -320,7 +322,7 @@ def one_pixel_attack(
             n_evaluations=int(evals),
             n_iterations=int(iters),
             adversarial_image=adv,
-            _classes=classes,
+            classes=classes,
         )
 
     if criterion_before < 0:
