@@ -493,7 +493,10 @@ def _write_report(output_dir: Path, config: RobustnessConfig, results: list[dict
         "",
         f"Untargeted; budget {config.attack_maxiter} generations x "
         f"{config.attack_population} candidates; success = the true class is no longer the "
-        "most probable. Only images that both networks classify correctly are attacked.",
+        "most probable. Only images that both networks classify correctly are attacked. "
+        "Where a network predicts one class for almost every image of a domain, the "
+        "images both get right all belong to that class and sit at a probability near 1, "
+        "so a low success rate there reflects a collapsed network, not a robust one.",
         "",
         _markdown(attack_table) if not attack_table.empty else "No image was attacked.",
         "",
