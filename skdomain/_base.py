@@ -39,11 +39,17 @@ from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAve
 from .modules import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, latent_dimension
 from .objectives import Objective
 
-__all__ = ["BaseDeepEstimator", "BaseDeepClassifier", "BaseDeepRegressor", "COMMON_PARAMETERS_DOC"]
+__all__ = [
+    "BaseDeepEstimator",
+    "BaseDeepClassifier",
+    "BaseDeepRegressor",
+    "COMMON_PARAMETERS_DOC",
+    "common_parameters_doc",
+]
 
 _WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
 
-COMMON_PARAMETERS_DOC = """module : None, "mlp", "deepmerge", torch.nn.Module or its class, default=None
+_COMMON_PARAMETERS_TEMPLATE = """module : None, "mlp", "deepmerge", nn.Module or class, default=None
         The encoder that maps inputs to the latent features the adaptation
         losses align. ``None`` or ``"mlp"`` builds an :class:`~skdomain.modules.MLPEncoder`
         with ``hidden_units`` at fit time; ``"deepmerge"`` the DeepMerge CNN for
@@ -58,7 +64,7 @@ COMMON_PARAMETERS_DOC = """module : None, "mlp", "deepmerge", torch.nn.Module or
         Passes over the source data.
     batch_size : int, default=64
         Source samples per step; each step also draws as many target samples.
-    lr : float, default=1e-3
+    lr : float, default={lr}
         Learning rate.
     optimizer : torch optimizer class, default=torch.optim.Adam
     weight_decay : float, default=0.0
@@ -83,6 +89,14 @@ COMMON_PARAMETERS_DOC = """module : None, "mlp", "deepmerge", torch.nn.Module or
         one pair of domains, then call ``fit`` on another (transfer learning)."""
 
 
+def common_parameters_doc(lr: str = "1e-3") -> str:
+    """The parameter docs shared by the deep estimators, with their default ``lr``."""
+    return _COMMON_PARAMETERS_TEMPLATE.format(lr=lr)
+
+
+COMMON_PARAMETERS_DOC = common_parameters_doc()
+
+
 def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -92,7 +106,10 @@ def _resolve_device(device: str) -> str:
 
 
 def _to_tensor(X: np.ndarray, device: str, dtype=torch.float32) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype).to(device)
+    X = np.ascontiguousarray(X)
+    if not X.flags.writeable:  # torch cannot wrap read-only memory (e.g. memmaps)
+        X = X.copy()
+    return torch.as_tensor(X, dtype=dtype).to(device)
 
 
 class BaseDeepEstimator(TransformerMixin, BaseEstimator):
@@ -158,14 +175,19 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
                     "X_target has columns that differ from those of X: "
                     f"{list(columns)} vs {list(self.feature_names_in_)}."
                 )
-        X_target = check_array(
-            X_target,
-            dtype=[np.float32, np.float64],
-            allow_nd=True,
-            ensure_all_finite=True,
-            ensure_min_samples=2,
-            input_name="X_target",
-        )
+        try:
+            X_target = check_array(
+                X_target,
+                dtype=[np.float32, np.float64],
+                allow_nd=True,
+                ensure_all_finite=True,
+                ensure_min_samples=2,
+                input_name="X_target",
+            )
+        except ValueError as error:
+            if "X_target" in str(error):
+                raise
+            raise ValueError(f"Invalid X_target: {error}") from error
         if X_target.shape[1:] != X.shape[1:]:
             what = "features" if X.ndim == 2 else "sample shape"
             raise ValueError(
@@ -187,7 +209,9 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             return copy.deepcopy(module)
         if inspect.isclass(module) and issubclass(module, nn.Module):
             return module()
-        raise ValueError(f"module must be None, 'mlp', 'deepmerge' or a torch module, got {module!r}.")
+        raise ValueError(
+            f"module must be None, 'mlp', 'deepmerge' or a torch module, got {module!r}."
+        )
 
     def _build_network(self, sample_shape: tuple) -> DomainAdaptationNetwork:
         encoder = self._build_encoder(sample_shape)
@@ -238,6 +262,10 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"X has sample shape {X.shape[1:]}, but this estimator was fitted on "
                 f"{self.input_shape_}."
+            )
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         y = self._encode_y(y, fitting=reset)
         if X.shape[0] != y.shape[0]:
@@ -346,7 +374,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
                 f"X has sample shape {X.shape[1:]}, but this estimator was fitted on "
                 f"{self.input_shape_}."
             )
-        out = self.net_.infer_batches(torch.as_tensor(X, dtype=torch.float32), function)
+        out = self.net_.infer_batches(_to_tensor(X, "cpu"), function)
         return out.detach().cpu().numpy()
 
     def transform(self, X):
@@ -480,7 +508,8 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):

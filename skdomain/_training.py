@@ -152,17 +152,17 @@ class DomainAdaptationNet(NeuralNet):
         terms = self.criterion_(self.module_, x_source, y_source, x_target, progress)
         names = list(terms)
         values = torch.stack([terms[name].detach().float() for name in names]).tolist()
-        for name, value in zip(names, values):
-            if not math.isfinite(value):
-                diverged = [n for n, v in zip(names, values) if not math.isfinite(v) and n != "loss"]
-                culprit = ", ".join(diverged) if diverged else "loss"
-                raise DivergedError(
-                    f"Training diverged at epoch {len(self.history)}: {culprit} became "
-                    f"{value}. Lower the learning rate or the weight of that term."
-                )
+        recorded = dict(zip(names, values, strict=True))
+        diverged = [name for name, value in recorded.items() if not math.isfinite(value)]
+        if diverged:
+            culprit = ", ".join(n for n in diverged if n != "loss") or "loss"
+            raise DivergedError(
+                f"Training diverged at epoch {len(self.history)}: {culprit} became "
+                f"{recorded[diverged[0]]}. Lower the learning rate or the weight of that term."
+            )
         terms["loss"].backward()
         self.steps_done += 1
-        for name, value in zip(names, values):
+        for name, value in recorded.items():
             if name != "loss":
                 self.history.record_batch(name, value)
         return {"loss": terms["loss"].detach(), "y_pred": None}
@@ -184,6 +184,10 @@ class DomainAdaptationNet(NeuralNet):
         self.notify("on_train_begin", X=dataset, y=None)
         try:
             self.fit_loop(dataset, None, epochs=epochs)
+        except KeyboardInterrupt:
+            # skorch's way of stopping early (EarlyStopping raises it), and of
+            # letting a user interrupt training and keep the model so far.
+            pass
         finally:
             self.notify("on_train_end", X=dataset, y=None)
         return self

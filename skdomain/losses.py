@@ -53,6 +53,12 @@ def pairwise_squared_distances(a: torch.Tensor, b: torch.Tensor | None = None) -
     a = a.flatten(1)
     same = b is None
     b = a if same else b.flatten(1)
+    # Centring first keeps the expansion's cancellation error small.
+    centre = a.mean(0, keepdim=True).detach() if same else 0.5 * (
+        a.mean(0, keepdim=True) + b.mean(0, keepdim=True)
+    ).detach()
+    a = a - centre
+    b = a if same else b - centre
     sq_a = (a * a).sum(1, keepdim=True)
     sq_b = (b * b).sum(1, keepdim=True)
     d2 = (sq_a + sq_b.T - 2.0 * (a @ b.T)).clamp_min(0.0)
@@ -66,7 +72,9 @@ def median_heuristic_sigma2(squared_distances: torch.Tensor) -> torch.Tensor:
     """Median heuristic ``sigma^2 = median(d^2) / 2`` over off-diagonal entries.
 
     Computed without gradient: bandwidths are a choice, not a parameter to learn.
-    Falls back to 1 when every pair coincides.
+    When more than half of the pairs coincide (median negligible against the
+    largest distance) the mean distance is used instead, and ``sigma^2 = 1/2``
+    when every pair coincides.
 
     Examples
     --------
@@ -77,11 +85,16 @@ def median_heuristic_sigma2(squared_distances: torch.Tensor) -> torch.Tensor:
     """
     with torch.no_grad():
         n = squared_distances.shape[0]
+        one = torch.ones((), dtype=squared_distances.dtype, device=squared_distances.device)
         if n < 2:
-            return torch.ones((), dtype=squared_distances.dtype, device=squared_distances.device)
+            return one
         off_diagonal = ~torch.eye(n, dtype=torch.bool, device=squared_distances.device)
-        median = squared_distances[off_diagonal].median()
-        return torch.where(median > 0, median / 2.0, torch.ones_like(median))
+        values = squared_distances[off_diagonal]
+        largest = values.max()
+        negligible = 1e-9 * largest
+        median = values.median()
+        fallback = torch.where(largest > 0, values.mean(), one)
+        return torch.where(median > negligible, median, fallback) / 2.0
 
 
 def _kernel_from_distances(
@@ -240,7 +253,8 @@ def mmd2_linear(
     if bandwidths is None:
         with torch.no_grad():
             median = pair_d2.median()
-            base = torch.where(median > 0, median / 2.0, torch.ones_like(median))
+            fallback = torch.where(pair_d2.max() > 0, pair_d2.mean(), torch.ones_like(median))
+            base = torch.where(median > 1e-9 * pair_d2.max(), median, fallback) / 2.0
         sigma2 = base * torch.as_tensor(bandwidth_multipliers, dtype=x.dtype, device=x.device)
     else:
         sigma = torch.as_tensor(bandwidths, dtype=x.dtype, device=x.device).reshape(-1)
