@@ -203,3 +203,20 @@ def test_bad_images_and_models_are_rejected():
         one_pixel_attack(object(), clean_image(), "a")
     with pytest.raises(ValueError, match="classes"):
         one_pixel_attack(OnePixelModel(), clean_image(), "q")
+
+
+def test_sklearn_pipeline_trained_on_one_pixel_is_fooled():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 0.2, size=(200, *SHAPE))
+    y = rng.integers(0, 2, 200)
+    X[y == 1, 0, FRAGILE_PIXEL[0], FRAGILE_PIXEL[1]] = rng.uniform(0.8, 1.0, (y == 1).sum())
+    flatten = FunctionTransformer(lambda images: images.reshape(len(images), -1))
+    model = make_pipeline(flatten, LogisticRegression(C=10.0, max_iter=1000)).fit(X, y)
+    clean = X[np.flatnonzero(y == 0)[0]]
+    assert model.predict(clean[None])[0] == 0
+    result = one_pixel_attack(model, clean, 0, random_state=0, **BUDGET)
+    assert result.success and result.pixel == FRAGILE_PIXEL and result.label_after == 1
