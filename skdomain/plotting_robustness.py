@@ -1,0 +1,245 @@
+"""Figures for robustness studies: curves, one-pixel attack examples, latent distances.
+
+Every function draws on a new matplotlib figure and returns it; the caller
+saves and closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+__all__ = ["plot_robustness_curves", "plot_attack_examples", "plot_latent_distances"]
+
+
+def _group_label(key) -> str:
+    return " / ".join(str(k) for k in key) if isinstance(key, tuple) else str(key)
+
+
+def plot_robustness_curves(
+    curves: pd.DataFrame,
+    *,
+    metric: str = "accuracy",
+    group_by: Sequence[str] = ("model",),
+    n_columns: int = 3,
+    panel_size: tuple[float, float] = (3.6, 2.9),
+):
+    """Score against perturbation strength, one panel per perturbation.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        Rows as returned by :func:`skdomain.robustness.robustness_curve`
+        (``perturbation``, ``strength``, ``metric``, ``score``), possibly
+        concatenated over models, domains and seeds (extra columns).
+    metric : str, default="accuracy"
+        Which metric to draw.
+    group_by : sequence of str, default=("model",)
+        Columns whose values get one line each; all other rows at the same
+        strength (seeds, repeats) are averaged and their standard deviation is
+        shaded.
+    n_columns : int, default=3
+        Panels per row.
+    panel_size : (float, float)
+        Size of one panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> curves = pd.DataFrame({"perturbation": "noise", "strength": [0, 1, 0, 1],
+    ...     "metric": "accuracy", "score": [1.0, 0.6, 0.9, 0.5], "model": ["a", "a", "b", "b"]})
+    >>> fig = plot_robustness_curves(curves)
+    >>> len(fig.axes)
+    1
+    """
+    data = curves[curves["metric"] == metric]
+    if data.empty:
+        raise ValueError(f"No rows with metric {metric!r} in curves.")
+    group_by = list(group_by)
+    perturbations = list(dict.fromkeys(data["perturbation"]))
+    n_columns = max(1, min(n_columns, len(perturbations)))
+    n_rows = int(np.ceil(len(perturbations) / n_columns))
+    fig, axes = plt.subplots(
+        n_rows,
+        n_columns,
+        figsize=(panel_size[0] * n_columns, panel_size[1] * n_rows),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax, perturbation in zip(axes.flat, perturbations, strict=False):
+        panel = data[data["perturbation"] == perturbation]
+        groups = panel.groupby(group_by, sort=False) if group_by else [("all", panel)]
+        for key, group in groups:
+            stats = group.groupby("strength")["score"].agg(["mean", "std"]).fillna(0.0)
+            line = ax.plot(stats.index, stats["mean"], marker="o", ms=3, label=_group_label(key))
+            ax.fill_between(
+                stats.index,
+                stats["mean"] - stats["std"],
+                stats["mean"] + stats["std"],
+                color=line[0].get_color(),
+                alpha=0.2,
+                linewidth=0,
+            )
+        ax.set_title(perturbation)
+        ax.set_xlabel("strength")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(perturbations) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize="small")
+    return fig
+
+
+def _display(image: np.ndarray) -> np.ndarray:
+    """A 2D (one band) or RGB (three bands) array for imshow, scaled to [0, 1]."""
+    image = np.asarray(image, dtype=float)
+    shown = image.transpose(1, 2, 0) if image.shape[0] == 3 else image.mean(axis=0)
+    low, high = np.percentile(shown, [1, 99.5])
+    return np.clip((shown - low) / (high - low + 1e-12), 0, 1)
+
+
+def plot_attack_examples(
+    results,
+    images,
+    *,
+    class_names: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
+    max_examples: int = 6,
+):
+    """Clean image, attacked image (changed pixel circled) and class probabilities.
+
+    Parameters
+    ----------
+    results : sequence of OnePixelAttackResult
+    images : array-like of shape (n, channels, height, width)
+        The clean images that were attacked, in the order of ``results``.
+    class_names : sequence of str, optional
+        Names of the probability columns (default: the result labels).
+    titles : sequence of str, optional
+        One row title per example (e.g. the model name).
+    max_examples : int, default=6
+        Rows drawn at most.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdomain.robustness import one_pixel_attack
+    >>> class Corner:
+    ...     classes_ = np.array([0, 1])
+    ...     def predict_proba(self, X):
+    ...         p = 1 / (1 + np.exp(-20 * (X[:, 0, 0, 0] - 0.5)))
+    ...         return np.stack([1 - p, p], axis=1)
+    >>> image = np.zeros((1, 6, 6)); image[0, 5, 5] = 1.0
+    >>> result = one_pixel_attack(Corner(), image, 0, random_state=0)
+    >>> fig = plot_attack_examples([result], image[None])
+    >>> len(fig.axes)
+    3
+    """
+    results = list(results)[:max_examples]
+    if not results:
+        raise ValueError("No attack results to plot.")
+    images = np.asarray(images)
+    fig, axes = plt.subplots(
+        len(results),
+        3,
+        figsize=(8.4, 2.5 * len(results)),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for i, result in enumerate(results):
+        clean_ax, attacked_ax, bar_ax = axes[i]
+        clean_ax.imshow(_display(images[i]), cmap="gray", origin="lower")
+        clean_ax.set_title(f"clean: {result.label_before}", fontsize="small")
+        attacked_ax.imshow(_display(result.adversarial_image), cmap="gray", origin="lower")
+        if result.pixel is not None:
+            row, col = result.pixel
+            attacked_ax.scatter(
+                [col], [row], s=160, facecolors="none", edgecolors="red", linewidths=1.5
+            )
+        verdict = "success" if result.success else "failed"
+        attacked_ax.set_title(f"one pixel: {result.label_after} ({verdict})", fontsize="small")
+        for ax in (clean_ax, attacked_ax):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if titles is not None:
+            clean_ax.set_ylabel(titles[i], fontsize="small")
+        names = list(class_names) if class_names is not None else [str(c) for c in result.classes]
+        positions = np.arange(len(names))
+        bar_ax.bar(positions - 0.2, result.probability_before, 0.4, label="before")
+        bar_ax.bar(positions + 0.2, result.probability_after, 0.4, label="after")
+        bar_ax.set_xticks(positions, names, fontsize="small", rotation=20)
+        bar_ax.set_ylim(0, 1)
+        bar_ax.set_ylabel("probability", fontsize="small")
+        if i == 0:
+            bar_ax.legend(fontsize="small")
+    return fig
+
+
+def plot_latent_distances(
+    distances: pd.DataFrame,
+    *,
+    value: str = "distance",
+    group_by: str = "model",
+    panel_by: str | None = "domain",
+    xlabel: str = "distance to the nearest wrong-class sample / latent spread",
+):
+    """Histograms of per-sample latent distances, one colour per model.
+
+    Parameters
+    ----------
+    distances : DataFrame
+        One row per sample with a ``value`` column and the grouping columns.
+    value : str, default="distance"
+        Column holding the distances.
+    group_by : str, default="model"
+        One histogram per value of this column (its mean is marked).
+    panel_by : str or None, default="domain"
+        One panel per value of this column.
+    xlabel : str
+        Axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"distance": [1.0, 2.0, 3.0, 4.0], "model": ["a", "a", "b", "b"],
+    ...     "domain": "source"})
+    >>> len(plot_latent_distances(frame).axes)
+    1
+    """
+    if distances.empty:
+        raise ValueError("No distances to plot.")
+    panels = list(dict.fromkeys(distances[panel_by])) if panel_by else [None]
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(4.4 * len(panels), 3.2), squeeze=False, constrained_layout=True
+    )
+    finite = distances[value][np.isfinite(distances[value])]
+    bins = np.linspace(0, np.percentile(finite, 99) if len(finite) else 1.0, 40)
+    for ax, panel in zip(axes[0], panels, strict=False):
+        subset = distances if panel is None else distances[distances[panel_by] == panel]
+        for key, group in subset.groupby(group_by, sort=False):
+            values = group[value].to_numpy()
+            hist = ax.hist(values, bins=bins, alpha=0.45, label=f"{key} (mean {values.mean():.2f})")
+            ax.axvline(values.mean(), color=hist[2][0].get_facecolor(), linestyle="--")
+        ax.set_title("" if panel is None else str(panel))
+        ax.set_xlabel(xlabel, fontsize="small")
+        ax.set_ylabel("samples")
+        ax.legend(fontsize="small")
+    return fig
