@@ -7,6 +7,7 @@ default score) and by 10 labelled target samples; then every grid point refitted
 on all source + target rows and scored on the target labels (hindsight).
 
 Run: PYTHONPATH=. python benchmarks/model_selection_scorers.py OUTPUT_DIR [--seeds 3]
+[--target-split whole|split]
 Writes OUTPUT_DIR/grid.csv (one row per seed, method, weight) and
 OUTPUT_DIR/picks.md (the table of docs/model_selection.md).
 """
@@ -35,7 +36,7 @@ GRIDS = {
 }
 
 
-def run_seed(seed: int, n_samples: int, log) -> list[dict]:
+def run_seed(seed: int, n_samples: int, target_split: str, log) -> list[dict]:
     X, y, X_target, y_target = make_rotated_moons(n_samples, random_state=seed)
     rows = []
     for method, (cls, param, weights) in GRIDS.items():
@@ -47,7 +48,7 @@ def run_seed(seed: int, n_samples: int, log) -> list[dict]:
         start = time.time()
         search = DomainAwareGridSearchCV(
             cls(random_state=seed), {param: weights}, scoring=scoring, cv=3,
-            target_split="whole", refit=False,
+            target_split=target_split, refit=False, random_state=seed,
         ).fit(X, y, X_target=X_target)
         log(f"seed {seed} {method}: search {time.time() - start:.0f} s")
         for i, weight in enumerate(weights):
@@ -107,6 +108,7 @@ def main():
     parser.add_argument("output", type=pathlib.Path)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-samples", type=int, default=500)
+    parser.add_argument("--target-split", choices=["whole", "split"], default="whole")
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -116,7 +118,7 @@ def main():
 
     rows = []
     for seed in range(args.seeds):
-        rows += run_seed(seed, args.n_samples, log)
+        rows += run_seed(seed, args.n_samples, args.target_split, log)
         grid = pd.DataFrame(rows)
         grid.to_csv(args.output / "grid.csv", index=False)
         (args.output / "picks.md").write_text(summarise(grid))
