@@ -206,3 +206,15 @@ def test_all_unsupervised_scorers_in_one_search(same_length):
     for name in ("entropy", "snd", "iwv", "dev", "reverse"):
         assert np.all(np.isfinite(search.cv_results_[f"mean_test_{name}"])), name
     assert search.predict(X_target).shape == (len(X_target),)
+
+
+def test_search_is_a_clonable_estimator():
+    from sklearn.base import clone
+
+    search = DomainAwareGridSearchCV(
+        RecordingClassifier(), {"alpha": [1.0]}, target_split="split", random_state=3
+    )
+    copy = clone(search)
+    assert copy.get_params()["target_split"] == "split"
+    assert copy.get_params()["random_state"] == 3
+    assert copy.error_score == "raise"

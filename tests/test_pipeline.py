@@ -161,3 +161,27 @@ def test_memory_caches_transformers(domains, tmp_path):
     first = pipe.fit(X, y, X_target=X_target)[-1].X_target_.copy()
     second = pipe.fit(X, y, X_target=X_target)[-1].X_target_
     np.testing.assert_allclose(first, second)
+
+
+class RecordingMMD(MMDClassifier):
+    """The real deep estimator, keeping the X_target its fit received."""
+
+    def fit(self, X, y, X_target=None):
+        self.received_target_ = np.array(X_target, copy=True)
+        return super().fit(X, y, X_target=X_target)
+
+
+def test_deep_estimator_receives_scaled_target(domains):
+    X, y, X_target, _ = domains
+    pipe = make_da_pipeline(StandardScaler(), RecordingMMD(max_epochs=1, random_state=0),
+                            fit_transformers_on="both")
+    pipe.fit(X, y, X_target=X_target)
+    received = pipe[-1].received_target_
+    assert np.abs(received).max() < 10  # raw target reaches ~100 in the first column
+    np.testing.assert_allclose(received, pipe[0].transform(X_target))
+    search = GridSearchCV(pipe, {"recordingmmd__mmd_weight": [0.0, 1.0]}, cv=2)
+    search.fit(X, y, X_target=X_target)
+    np.testing.assert_allclose(
+        search.best_estimator_[-1].received_target_,
+        search.best_estimator_[0].transform(X_target),
+    )
