@@ -218,3 +218,24 @@ def test_search_is_a_clonable_estimator():
     assert copy.get_params()["target_split"] == "split"
     assert copy.get_params()["random_state"] == 3
     assert copy.error_score == "raise"
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_plain_grid_search_slices_a_target_of_source_length(same_length, routing):
+    """The scikit-learn behaviour DomainAwareGridSearchCV exists for (failure 2 of the guide)."""
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, X_target, _ = same_length
+    with sklearn.config_context(enable_metadata_routing=routing):
+        sizes = []
+
+        class Recorder(RecordingClassifier):
+            def fit(self, X, y, X_target=None):
+                sizes.append(len(X_target))
+                return super().fit(X, y, X_target)
+
+        recorder = Recorder().set_fit_request(X_target=True) if routing else Recorder()
+        GridSearchCV(recorder, {"alpha": [1.0]}, cv=3, refit=False).fit(
+            X, y, X_target=X_target
+        )
+    assert sizes == [40, 40, 40]
