@@ -1,6 +1,7 @@
 """skdomain: domain adaptation for science, the scikit-learn way."""
 
 from .classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
+from .pipeline import make_da_pipeline
 
 __version__ = "0.1.0"
 
@@ -8,4 +9,5 @@ __all__ = [
     "MMDClassifier",
     "DANNClassifier",
     "SourceOnlyClassifier",
+    "make_da_pipeline",
 ]

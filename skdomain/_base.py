@@ -119,6 +119,10 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     ``_make_objective``; they may add heads with ``_build_extra_heads``.
     """
 
+    # With scikit-learn's metadata routing switched on, meta-estimators route
+    # X_target to fit without a set_fit_request call.
+    __metadata_request__fit = {"X_target": True}
+
     _parameter_constraints: dict = {
         "module": [None, StrOptions({"mlp", "deepmerge"}), nn.Module, type],
         "hidden_units": ["array-like"],
