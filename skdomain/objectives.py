@@ -30,7 +30,14 @@ from .losses import (
 )
 from .modules import DomainAdaptationNetwork, dann_schedule
 
-__all__ = ["Objective", "ClassificationObjective", "RegressionObjective", "DISCRIMINATOR"]
+__all__ = [
+    "Objective",
+    "ClassificationObjective",
+    "RegressionObjective",
+    "ReconstructionRegressionObjective",
+    "DISCRIMINATOR",
+    "DECODER",
+]
 
 DISCRIMINATOR = "discriminator"
 
@@ -246,3 +253,76 @@ class RegressionObjective(Objective):
                 self.alignment(network, features[:n_source], features[n_source:], progress)
             )
         return self.combine("regression_loss", terms, self.alignment.weights())
+
+
+DECODER = "decoder"
+
+
+class ReconstructionRegressionObjective(RegressionObjective):
+    """Regression plus input reconstruction through a decoder (DRRN), plus alignment.
+
+    The network needs an extra head named ``"decoder"`` mapping latent features
+    back to the input shape. The reconstruction term is the mean squared error
+    between the decoder's output and the inputs of the chosen domains, so the
+    shared encoder must describe the unlabelled target inputs too.
+
+    Parameters
+    ----------
+    reconstruction_weight : float
+    reconstruct : {"both", "target", "source"}
+        Which domains are reconstructed (without target data: the source).
+    mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight, grl_schedule
+        As in :class:`RegressionObjective`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.modules import DomainAdaptationNetwork, MLPDecoder, MLPEncoder
+    >>> net = DomainAdaptationNetwork(MLPEncoder(3, (8,)), torch.nn.Linear(8, 1),
+    ...                               {"decoder": MLPDecoder(8, (3,))})
+    >>> terms = ReconstructionRegressionObjective(1.0)(
+    ...     net, torch.randn(5, 3), torch.randn(5, 1), torch.randn(5, 3), 0.0)
+    >>> sorted(terms)
+    ['loss', 'reconstruction_loss', 'regression_loss']
+    """
+
+    def __init__(
+        self,
+        reconstruction_weight: float = 1.0,
+        reconstruct: str = "both",
+        mmd_weight: float = 0.0,
+        mmd_estimator: str = "unbiased",
+        bandwidths: Sequence[float] | None = None,
+        bandwidth_multipliers: Sequence[float] = DEFAULT_BANDWIDTH_MULTIPLIERS,
+        domain_weight: float = 0.0,
+        grl_schedule: str = "dann",
+    ):
+        super().__init__(
+            mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight,
+            grl_schedule,
+        )
+        if reconstruct not in ("both", "target", "source"):
+            raise ValueError(f"reconstruct must be 'both', 'target' or 'source', got {reconstruct!r}.")
+        self.reconstruction_weight = float(reconstruction_weight)
+        self.reconstruct = reconstruct
+
+    def forward(self, network, x_source, y_source, x_target, progress):
+        n_source = x_source.shape[0]
+        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
+        features = network.encode(inputs)
+        terms = {"regression_loss": self.task_loss(network.head(features[:n_source]), y_source)}
+        if x_target is not None:
+            terms.update(
+                self.alignment(network, features[:n_source], features[n_source:], progress)
+            )
+        if self.reconstruction_weight > 0:
+            if x_target is None or self.reconstruct == "both":
+                chosen = slice(None)
+            elif self.reconstruct == "target":
+                chosen = slice(n_source, None)
+            else:
+                chosen = slice(None, n_source)
+            decoded = network.extra_heads[DECODER](features[chosen])
+            terms["reconstruction_loss"] = F.mse_loss(decoded, inputs[chosen])
+        weights = {**self.alignment.weights(), "reconstruction_loss": self.reconstruction_weight}
+        return self.combine("regression_loss", terms, weights)
