@@ -302,7 +302,9 @@ class ReconstructionRegressionObjective(RegressionObjective):
             grl_schedule,
         )
         if reconstruct not in ("both", "target", "source"):
-            raise ValueError(f"reconstruct must be 'both', 'target' or 'source', got {reconstruct!r}.")
+            raise ValueError(
+                f"reconstruct must be 'both', 'target' or 'source', got {reconstruct!r}."
+            )
         self.reconstruction_weight = float(reconstruction_weight)
         self.reconstruct = reconstruct
 

@@ -44,6 +44,7 @@ __all__ = [
     "augment_scatter",
     "ScatterAugmenter",
     "profile_columns",
+    "log_observables",
 ]
 
 #: Pivot mass of the scaling relations (Msun).
@@ -66,7 +67,7 @@ FLAVOURS: dict[str, dict[str, float]] = {
     ),
     "tng": dict(
         f0=0.118, alpha_f=0.20, T0=3.22, beta_T=0.58, sigma_f=0.14, sigma_T=0.09,
-        rho=-0.6, state_mean=-0.2, state_T=-0.02, core_radius=0.105, cusp=0.6,
+        rho=-0.6, state_mean=-0.15, state_T=-0.02, core_radius=0.11, cusp=0.55,
     ),
 }
 
@@ -459,3 +460,31 @@ class ScatterAugmenter(BaseEstimator):
         else:
             y_out = np.concatenate([np.asarray(y), y_aug])
         return X_out, y_out
+
+
+def log_observables(X):
+    """Inputs for a network: ``Mgas``, ``T``, ``Yx`` replaced by their log10.
+
+    The profile columns are already logarithmic. Works on the DataFrame of
+    :func:`make_cluster_profiles` (the columns become ``log_Mgas``, ``log_T``,
+    ``log_Yx``) and on arrays in its column order; use it in a pipeline through
+    ``sklearn.preprocessing.FunctionTransformer(log_observables)``.
+
+    Examples
+    --------
+    >>> X, _ = make_cluster_profiles(5, n_bins=2, random_state=0)
+    >>> list(log_observables(X).columns)
+    ['log_ne_00', 'log_ne_01', 'log_T_00', 'log_T_01', 'log_Mgas', 'log_T', 'log_Yx']
+    """
+    _, _, i_mgas, i_t, i_yx = _layout(X)
+    values = np.array(X, dtype=float)  # a copy: the input is never modified
+    integrated = values[:, [i_mgas, i_t, i_yx]]
+    if np.any(integrated <= 0) or not np.all(np.isfinite(values)):
+        raise ValueError("Mgas, T and Yx must be positive and all values finite.")
+    values[:, [i_mgas, i_t, i_yx]] = np.log10(integrated)
+    if not hasattr(X, "columns"):
+        return values
+    names = [str(c) for c in X.columns]
+    for i in (i_mgas, i_t, i_yx):
+        names[i] = "log_" + names[i]
+    return pd.DataFrame(values, columns=names, index=X.index)

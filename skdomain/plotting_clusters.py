@@ -1,0 +1,116 @@
+"""Figures for cluster-mass studies: predicted vs true masses, latent spaces.
+
+Every function draws on a new matplotlib figure and returns it; the caller saves
+and closes it.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+
+__all__ = ["plot_predicted_vs_true", "plot_latent_domains"]
+
+
+def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500):
+    """One panel per method (rows) and domain (columns): predicted vs true mass.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Columns ``method``, ``domain``, ``y_true`` and ``y_pred`` (log10 masses).
+    max_points : int, default=1500
+        Points drawn per panel (a random subset beyond that).
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"method": ["a"] * 4, "domain": ["x", "x", "y", "y"],
+    ...                    "y_true": [14.0, 14.5, 14.0, 14.5],
+    ...                    "y_pred": [14.1, 14.4, 14.0, 14.6]})
+    >>> plot_predicted_vs_true(df).axes[0].get_xlabel()
+    ''
+    """
+    required = {"method", "domain", "y_true", "y_pred"}
+    if not required <= set(predictions.columns):
+        raise ValueError(f"predictions needs the columns {sorted(required)}.")
+    methods = list(dict.fromkeys(predictions["method"]))
+    domains = list(dict.fromkeys(predictions["domain"]))
+    fig, axes = plt.subplots(
+        len(methods), len(domains), figsize=(3.2 * len(domains), 2.6 * len(methods)),
+        sharex=True, sharey=True, squeeze=False,
+    )
+    rng = np.random.default_rng(0)
+    low, high = predictions["y_true"].min(), predictions["y_true"].max()
+    for i, method in enumerate(methods):
+        for j, domain in enumerate(domains):
+            ax = axes[i, j]
+            part = predictions[(predictions.method == method) & (predictions.domain == domain)]
+            if len(part) > max_points:
+                part = part.iloc[rng.choice(len(part), max_points, replace=False)]
+            residual = part["y_pred"] - part["y_true"]
+            ax.scatter(part["y_true"], part["y_pred"], s=2, alpha=0.4)
+            ax.plot([low, high], [low, high], "k-", lw=0.8)
+            ax.text(0.04, 0.96, f"bias {residual.mean():+.3f}\nscatter {residual.std():.3f}",
+                    transform=ax.transAxes, va="top", fontsize=7)
+            if i == 0:
+                ax.set_title(str(domain), fontsize=9)
+            if j == 0:
+                ax.set_ylabel(f"{method}\nlog10 M pred", fontsize=8)
+            if i == len(methods) - 1:
+                ax.set_xlabel("log10 M500 true", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_domains(latents: dict, *, colour=None, title: str | None = None):
+    """Two principal components of latent features, coloured by domain.
+
+    Parameters
+    ----------
+    latents : dict of str -> ndarray of shape (n_i, n_latent)
+        Latent features per domain (the PCA is fitted on all of them).
+    colour : dict of str -> ndarray, optional
+        Per-domain values (e.g. true masses) for a second panel coloured by value.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> fig = plot_latent_domains({"a": rng.normal(size=(20, 4)), "b": rng.normal(size=(20, 4))})
+    >>> len(fig.axes)
+    1
+    """
+    names = list(latents)
+    stacked = np.concatenate([np.asarray(latents[name], float) for name in names])
+    pca = PCA(n_components=2).fit(stacked)
+    n_panels = 1 if colour is None else 2
+    fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 3.6), squeeze=False)
+    for name in names:
+        points = pca.transform(np.asarray(latents[name], float))
+        axes[0, 0].scatter(points[:, 0], points[:, 1], s=3, alpha=0.4, label=str(name))
+    axes[0, 0].legend(fontsize=8, markerscale=3)
+    axes[0, 0].set_xlabel("PC 1")
+    axes[0, 0].set_ylabel("PC 2")
+    if colour is not None:
+        points = pca.transform(stacked)
+        values = np.concatenate([np.asarray(colour[name], float) for name in names])
+        art = axes[0, 1].scatter(points[:, 0], points[:, 1], s=3, c=values, cmap="viridis")
+        fig.colorbar(art, ax=axes[0, 1], label="colour value")
+        axes[0, 1].set_xlabel("PC 1")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
