@@ -409,7 +409,8 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
     report.figure("predicted_vs_true", plot_predicted_vs_true(first),
                   "Predicted vs true log10 M500, seed 0, per method and domain")
     report.text("## Latent space\n\nMMD^2 between the latent features of validation and test "
-                "clusters (DRRN saw the test inputs during training) (each latent dimension standardised on the pooled sample; biased "
+                "clusters (DRRN saw the test inputs during training; each latent dimension "
+                "standardised on the pooled sample; biased "
                 "estimator, median-heuristic multi-bandwidth kernel).")
     report.table("latent_mmd", _mean_std(latent, ["network"], ["latent_mmd2"]),
                  "Latent MMD^2 between domains, mean ± std over seeds", index=False)

@@ -1,0 +1,111 @@
+"""Shift tests: they find the default cluster shift and keep their level under H0."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skdomain.datasets._clusters import log_observables, make_cluster_profiles
+from skdomain.losses import mmd2
+from skdomain.plotting_shift import plot_shift_report
+from skdomain.shift import classifier_test, feature_tests, mmd_test, shift_report
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(3, 30), m=st.integers(3, 30))
+def test_permutation_statistic_is_the_biased_mmd2(seed, n, m):
+    """The vectorised statistic equals losses.mmd2 (biased) on the same data."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(n, 2)), rng.normal(0.3, 1.0, size=(m, 2))
+    res = mmd_test(a, b, n_permutations=5, standardize=False, random_state=0)
+    expected = float(mmd2(torch.as_tensor(a), torch.as_tensor(b), estimator="biased"))
+    assert res.statistic == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    assert 1 / 6 <= res.p_value <= 1.0
+
+
+def _features(n, flavour, seed):
+    return log_observables(make_cluster_profiles(n, flavour=flavour, random_state=seed)[0])
+
+
+def test_default_cluster_shift_is_found_but_hard_to_see_in_the_integrated_quantities():
+    source, target = _features(600, "magneticum", 0), _features(600, "tng", 1)
+    table = shift_report(source, target, n_permutations=200, n_bootstrap=200, random_state=0)
+    joint = table.set_index("test")
+    assert joint.loc["MMD", "p_value"] < 0.01
+    assert joint.loc["classifier AUC", "ci_low"] > 0.5
+    per_feature = table[table.feature != "all"].set_index("feature")
+    # The integrated quantities astronomers look at are not rejected on their own.
+    assert not per_feature.loc[["log_Mgas", "log_Yx"], "rejected"].any()
+    assert per_feature["rejected"].mean() < 0.75
+
+
+@pytest.mark.slow
+def test_false_positive_rate_at_alpha_005_between_samples_of_one_flavour():
+    """100 repeats of two small samples of the same flavour: the MMD test rejects at
+    about alpha, the per-feature KS tests (BH-corrected) rarely."""
+    n_repeats, alpha = 100, 0.05
+    pool = log_observables(make_cluster_profiles(n_repeats * 80, random_state=7)[0]).to_numpy()
+    rng = np.random.default_rng(0)
+    mmd_rejections, feature_rejections = 0, 0
+    for i in range(n_repeats):
+        rows = rng.choice(len(pool), 80, replace=False)
+        a, b = pool[rows[:40]], pool[rows[40:]]
+        mmd_rejections += mmd_test(a, b, n_permutations=99, random_state=i).p_value < alpha
+        feature_rejections += feature_tests(a, b)["rejected"].any()
+    # Binomial(100, 0.05): P(X > 11) < 0.5%.
+    assert mmd_rejections <= 11
+    assert feature_rejections <= 11
+
+
+def test_classifier_test_false_positives_and_power():
+    rng = np.random.default_rng(0)
+    from sklearn.linear_model import LogisticRegression
+
+    same = [classifier_test(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)),
+                            classifier=LogisticRegression(), n_bootstrap=50,
+                            random_state=i).p_value < 0.05 for i in range(20)]
+    assert sum(same) <= 4
+    shifted = classifier_test(rng.normal(size=(100, 3)), rng.normal(0.8, 1, size=(100, 3)),
+                              classifier=LogisticRegression(), random_state=0)
+    assert shifted.auc > 0.7 and shifted.p_value < 1e-4
+    assert shifted.ci_low < shifted.auc < shifted.ci_high
+
+
+def test_feature_tests_options():
+    rng = np.random.default_rng(0)
+    a = pd.DataFrame(rng.normal(size=(200, 3)), columns=["u", "v", "w"])
+    b = a.copy() + [0.0, 0.0, 0.6]
+    for test in ("ks", "anderson"):
+        table = feature_tests(a, b, test=test, correction="bonferroni")
+        assert table["feature"].tolist() == ["u", "v", "w"]
+        assert table["rejected"].tolist() == [False, False, True]
+        assert (table["p_adjusted"] >= table["p_value"]).all()
+
+
+def test_bad_inputs_get_clear_errors():
+    a = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="features"):
+        mmd_test(a, a[:, :2])
+    bad = a.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        shift_report(bad, a)
+    with pytest.raises(ValueError, match="n_permutations"):
+        mmd_test(a, a, n_permutations=0)
+    with pytest.raises(ValueError, match="test"):
+        feature_tests(a, a, test="t")
+    with pytest.raises(ValueError, match="columns"):
+        feature_tests(pd.DataFrame(a, columns=list("abc")), pd.DataFrame(a, columns=list("abd")))
+
+
+def test_report_plot():
+    rng = np.random.default_rng(0)
+    table = shift_report(rng.normal(size=(50, 4)), rng.normal(size=(50, 4)),
+                         n_permutations=20, n_bootstrap=20, random_state=0)
+    fig = plot_shift_report(table, title="t")
+    assert len(fig.axes[0].patches) == 4
+    with pytest.raises(ValueError, match="columns"):
+        plot_shift_report(table.drop(columns="rejected"))
