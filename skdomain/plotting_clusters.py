@@ -36,8 +36,8 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500)
     >>> df = pd.DataFrame({"method": ["a"] * 4, "domain": ["x", "x", "y", "y"],
     ...                    "y_true": [14.0, 14.5, 14.0, 14.5],
     ...                    "y_pred": [14.1, 14.4, 14.0, 14.6]})
-    >>> plot_predicted_vs_true(df).axes[0].get_xlabel()
-    ''
+    >>> len(plot_predicted_vs_true(df).axes)  # 1 method x 2 domains
+    2
     """
     required = {"method", "domain", "y_true", "y_pred"}
     if not required <= set(predictions.columns):
