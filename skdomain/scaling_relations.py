@@ -12,9 +12,11 @@ treats both axes symmetrically as astronomers do when both carry scatter.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -119,7 +121,8 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
 
     def _log_observables(self, X, *, reset: bool) -> np.ndarray:
         frame = X
-        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
+        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True,
+                          ensure_min_samples=2 if reset else 1)
         if reset:
             self._indices = self._columns(frame, X.shape[1])
             self.observables_ = (
@@ -130,7 +133,8 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         if np.any(values <= 0):
             bad = int(np.sum(np.any(values <= 0, axis=1)))
             raise ValueError(
-                f"A power law is fitted in log space, but {bad} sample(s) have a "
+                ("Negative values in data. " if np.any(values < 0) else "")
+                + f"A power law is fitted in log space, but {bad} sample(s) have a "
                 f"non-positive observable ({', '.join(map(str, self.observables_))}): "
                 "remove them or check the units."
             )
@@ -140,6 +144,11 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim != 1:
             if y.ndim == 2 and y.shape[1] == 1:
+                warnings.warn(
+                    "A column-vector y was passed when a 1d array was expected; it was raveled.",
+                    DataConversionWarning,
+                    stacklevel=3,
+                )
                 y = y.ravel()
             else:
                 raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
@@ -165,6 +174,10 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         log_x = self._log_observables(X, reset=True)
         log_m = self._log_target(y)
         if log_x.shape[0] != log_m.shape[0]:
