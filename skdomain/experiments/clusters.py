@@ -316,6 +316,7 @@ def _shift_summary(shift: pd.DataFrame) -> pd.DataFrame:
             seed=seed, mmd2=mmd.statistic, mmd_p=mmd.p_value, auc=auc.statistic,
             auc_ci=f"[{auc.ci_low:.3f}, {auc.ci_high:.3f}]", auc_p=auc.p_value,
             features_rejected=f"{len(rejected)}/{len(features)}",
+            max_KS_D=features["statistic"].max(),
             Mgas_T_Yx_rejected=", ".join(f for f in rejected if f in
                                          ("log_Mgas", "log_T", "log_Yx")) or "none",
         ))
