@@ -253,8 +253,7 @@ def run_seed(config: ClustersConfig, seed: int, *, verbose: bool = True) -> dict
     X_test = data["eval"][TEST][0]
     latent = [dict(seed=seed, network=name, latent_mmd2=latent_mmd(models[name], X_val, X_test))
               for name in NETWORKS]
-    features = log_observables
-    shift = shift_report(features(X_val), features(X_test),
+    shift = shift_report(log_observables(X_val), log_observables(X_test),
                          n_permutations=config.n_permutations,
                          n_bootstrap=config.n_bootstrap, random_state=seed)
     return {
