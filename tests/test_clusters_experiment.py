@@ -44,3 +44,19 @@ def test_quick_mode_is_a_smaller_config():
     full = ClustersConfig()
     assert quick.n_train < full.n_train and quick.max_epochs < full.max_epochs
     assert quick.n_seeds >= 2
+
+
+def test_plots_check_their_inputs():
+    import numpy as np
+
+    from skdomain.plotting_clusters import plot_latent_domains, plot_predicted_vs_true
+
+    frame = pd.DataFrame({"method": ["a", "b"] * 4, "domain": ["x"] * 4 + ["y"] * 4,
+                          "y_true": np.linspace(13.5, 15, 8), "y_pred": np.linspace(13.6, 15, 8)})
+    assert len(plot_predicted_vs_true(frame).axes) == 4  # 2 methods x 2 domains
+    with pytest.raises(ValueError, match="columns"):
+        plot_predicted_vs_true(frame.drop(columns="y_pred"))
+    rng = np.random.default_rng(0)
+    latents = {"x": rng.normal(size=(30, 5)), "y": rng.normal(size=(20, 5))}
+    fig = plot_latent_domains(latents, colour={"x": rng.random(30), "y": rng.random(20)})
+    assert len(fig.axes) == 3  # two panels and a colour bar
