@@ -32,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from .losses import DEFAULT_BANDWIDTH_MULTIPLIERS, gaussian_kernel
+from .losses import DEFAULT_BANDWIDTH_MULTIPLIERS, gaussian_kernel, mmd2
 
 __all__ = [
     "MMDTestResult",
@@ -41,6 +41,7 @@ __all__ = [
     "classifier_test",
     "feature_tests",
     "shift_report",
+    "latent_mmd",
 ]
 
 
@@ -359,3 +360,42 @@ def shift_report(
     columns = ["test", "feature", "statistic", "ci_low", "ci_high", "p_value", "p_adjusted",
                "rejected"]
     return pd.concat([joint, per_feature[columns]], ignore_index=True)[columns]
+
+
+def latent_mmd(model, X_a, X_b) -> float:
+    """Biased MMD^2 between the latent features of two samples.
+
+    Each latent dimension is standardised with the pooled mean and standard
+    deviation first (constant dimensions dropped), so that networks whose
+    latents have different scales are compared fairly; the kernel is
+    :func:`skdomain.losses.mmd2`'s (median heuristic).
+
+    Parameters
+    ----------
+    model : fitted estimator or pipeline with ``transform`` returning latents
+    X_a, X_b : inputs of the two domains
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(100, 4)), rng.normal(size=(100, 4))
+    >>> pca = PCA(2).fit(a)
+    >>> latent_mmd(pca, a, b) < latent_mmd(pca, a, b + 1.0)
+    True
+    """
+    za, zb = np.asarray(model.transform(X_a), float), np.asarray(model.transform(X_b), float)
+    pooled = np.concatenate([za, zb])
+    scale = pooled.std(0)
+    keep = scale > 1e-8 * max(1.0, float(scale.max(initial=0.0)))
+    if not keep.any():
+        return 0.0
+    mean = pooled.mean(0)
+    za = (za[:, keep] - mean[keep]) / scale[keep]
+    zb = (zb[:, keep] - mean[keep]) / scale[keep]
+    with torch.no_grad():
+        return float(mmd2(torch.as_tensor(za), torch.as_tensor(zb), estimator="biased"))

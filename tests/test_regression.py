@@ -8,9 +8,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdomain.datasets._clusters import make_cluster_profiles
-from skdomain.experiments.clusters import latent_mmd
 from skdomain.objectives import ReconstructionRegressionObjective
 from skdomain.regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
+from skdomain.shift import latent_mmd
 
 FAST = dict(max_epochs=10, batch_size=32, lr=2e-2, hidden_units=(16,), random_state=0)
 

@@ -29,16 +29,15 @@ from ..datasets._clusters import (
     log_observables,
     make_cluster_profiles,
 )
-from ..losses import mmd2
 from ..pipeline import make_da_pipeline
 from ..plotting_clusters import plot_latent_domains, plot_predicted_vs_true
 from ..plotting_shift import plot_shift_report
 from ..regression import DRRNRegressor, SourceOnlyRegressor
 from ..scaling_relations import ScalingRelationRegressor, YxScalingRegressor
-from ..shift import shift_report
+from ..shift import latent_mmd, shift_report
 from ._report import Report
 
-__all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed", "latent_mmd"]
+__all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
 VALIDATION, TEST = "validation (Magneticum-like)", "test (TNG-like)"
 RELATIONS = ("Yx", "Mgas", "T")
@@ -135,36 +134,6 @@ def _network(config: ClustersConfig, seed: int, cls=SourceOnlyRegressor, **extra
     )
     # Mgas, T, Yx to log10, then z-scores fitted on the labelled training clusters.
     return make_da_pipeline(FunctionTransformer(log_observables), StandardScaler(), model)
-
-
-def latent_mmd(model, X_a, X_b) -> float:
-    """Biased MMD^2 between the latent features of two samples.
-
-    Each latent dimension is standardised with the pooled mean and standard
-    deviation first (constant dimensions dropped), so that networks whose
-    latents have different scales are compared fairly; the kernel is
-    :func:`skdomain.losses.mmd2`'s (median heuristic).
-
-    Parameters
-    ----------
-    model : fitted estimator or pipeline with ``transform`` returning latents
-    X_a, X_b : inputs of the two domains
-
-    Returns
-    -------
-    float
-    """
-    za, zb = np.asarray(model.transform(X_a), float), np.asarray(model.transform(X_b), float)
-    pooled = np.concatenate([za, zb])
-    scale = pooled.std(0)
-    keep = scale > 1e-8 * max(1.0, float(scale.max(initial=0.0)))
-    if not keep.any():
-        return 0.0
-    mean = pooled.mean(0)
-    za = (za[:, keep] - mean[keep]) / scale[keep]
-    zb = (zb[:, keep] - mean[keep]) / scale[keep]
-    with torch.no_grad():
-        return float(mmd2(torch.as_tensor(za), torch.as_tensor(zb), estimator="biased"))
 
 
 def _bootstrap_std(residual: np.ndarray, n_bootstrap: int, rng) -> tuple[float, float, float]:
