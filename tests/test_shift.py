@@ -110,3 +110,17 @@ def test_report_plot():
     assert len(fig.axes[0].patches) == 4
     with pytest.raises(ValueError, match="columns"):
         plot_shift_report(table.drop(columns="rejected"))
+
+
+def test_latent_mmd_is_scale_free_and_sees_shifts():
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skdomain.shift import latent_mmd
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(150, 3)), rng.normal(size=(150, 3))
+    identity, scaled = FunctionTransformer(), FunctionTransformer(lambda X: 100 * X)
+    assert latent_mmd(identity, a, b) == pytest.approx(latent_mmd(scaled, a, b), rel=1e-6)
+    assert latent_mmd(identity, a, b + 0.7) > 5 * latent_mmd(identity, a, b)
+    constant = FunctionTransformer(lambda X: np.ones((len(X), 2)))
+    assert latent_mmd(constant, a, b) == 0.0
