@@ -2,6 +2,8 @@
 
 from .classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from .pipeline import make_da_pipeline
+from .regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
+from .scaling_relations import ScalingRelationRegressor, YxScalingRegressor
 
 __version__ = "0.1.0"
 
@@ -9,5 +11,10 @@ __all__ = [
     "MMDClassifier",
     "DANNClassifier",
     "SourceOnlyClassifier",
+    "SourceOnlyRegressor",
+    "MMDRegressor",
+    "DRRNRegressor",
+    "ScalingRelationRegressor",
+    "YxScalingRegressor",
     "make_da_pipeline",
 ]

@@ -15,6 +15,8 @@ _GENERATORS = {
     "make_cluster_profiles": "skdomain.datasets._clusters",
     "augment_scatter": "skdomain.datasets._clusters",
     "ScatterAugmenter": "skdomain.datasets._clusters",
+    "log_observables": "skdomain.datasets._clusters",
+    "profile_columns": "skdomain.datasets._clusters",
     "make_galaxy_morphologies": "skdomain.datasets._morphologies",
 }
 
