@@ -31,8 +31,7 @@ def _network(model) -> nn.Module:
         return model.module_
     except AttributeError as error:  # an unfitted estimator raises NotFittedError (a subclass)
         raise ValueError(
-            f"Expected a fitted skdomain deep estimator or a torch module, got {model!r}: "
-            f"{error}"
+            f"Expected a fitted skdomain deep estimator or a torch module, got {model!r}: {error}"
         ) from error
 
 
@@ -214,6 +213,7 @@ def latent_embedding(
     perplexity=30.0,
     standardize=True,
     random_state=None,
+    tsne_params: dict | None = None,
 ) -> pd.DataFrame:
     """2-d t-SNE of the latent features of several domains, embedded together.
 
@@ -233,6 +233,8 @@ def latent_embedding(
         Scale the joint features to unit variance before t-SNE.
     random_state : int, RandomState instance or None, default=None
         Seeds the subsampling and t-SNE.
+    tsne_params : dict, optional
+        Further :class:`~sklearn.manifold.TSNE` parameters (e.g. ``max_iter``).
 
     Returns
     -------
@@ -275,6 +277,7 @@ def latent_embedding(
         perplexity=min(perplexity, (Z.shape[0] - 1) / 3.0),
         init="pca",
         random_state=rng.randint(np.iinfo(np.int32).max),
+        **(tsne_params or {}),
     )
     embedded = tsne.fit_transform(Z)
     frame = pd.concat(parts, ignore_index=True)

@@ -64,8 +64,9 @@ def plot_grad_cam(images, maps: dict, *, titles: Sequence[str] | None = None, al
     n = images.shape[0]
     for name, value in maps.items():
         if np.shape(value) != (n, *images.shape[2:]):
-            raise ValueError(f"maps[{name!r}] has shape {np.shape(value)}, expected "
-                             f"{(n, *images.shape[2:])}.")
+            raise ValueError(
+                f"maps[{name!r}] has shape {np.shape(value)}, expected {(n, *images.shape[2:])}."
+            )
     rows = 1 + len(maps)
     fig, axes = plt.subplots(rows, n, figsize=(1.9 * n, 1.9 * rows), squeeze=False)
     for j in range(n):

@@ -24,8 +24,14 @@ def method_colours(methods) -> dict:
     return {m: palette[i % len(palette)] for i, m in enumerate(methods)}
 
 
-def plot_roc_curves(y_true, probabilities: Mapping, *, ax=None, auc_text: Mapping | None = None,
-                    title: str | None = None):
+def plot_roc_curves(
+    y_true,
+    probabilities: Mapping,
+    *,
+    ax=None,
+    auc_text: Mapping | None = None,
+    title: str | None = None,
+):
     """ROC curves of several models on the same samples, AUC in the legend.
 
     Parameters

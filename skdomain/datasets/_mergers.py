@@ -285,8 +285,7 @@ def _resolve_domain(domain) -> ObservingConditions:
     if isinstance(domain, str) and domain in MERGER_DOMAINS:
         return MERGER_DOMAINS[domain]
     raise ValueError(
-        f"domain must be one of {sorted(MERGER_DOMAINS)} or an ObservingConditions, "
-        f"got {domain!r}."
+        f"domain must be one of {sorted(MERGER_DOMAINS)} or an ObservingConditions, got {domain!r}."
     )
 
 

@@ -100,11 +100,11 @@ class MergersConfig:
     sim_domains: tuple = ("pristine", "noisy")
     real_domains: tuple = ("noisy", "sdss")
     max_epochs: int = 30
-    batch_size: int = 64
+    batch_size: int = 32
     lr: float = 1e-3
-    mmd_weight: float = 5.0
+    mmd_weight: float = 1.0
     domain_weight: float = 1.0
-    fisher_weight: float = 0.05
+    fisher_weight: float = 0.01
     entropy_weight: float = 0.05
     n_tsne: int = 300
     n_seeds: int = 5
@@ -113,13 +113,13 @@ class MergersConfig:
 #: Overrides of ``--quick``: 32-pixel images, a few hundred of them, short training.
 QUICK_OVERRIDES = dict(
     image_size=32,
-    n_source=600,
+    n_source=500,
     n_target=400,
-    n_source_real=400,
+    n_source_real=300,
     n_target_real=300,
     n_test=300,
     max_epochs=8,
-    n_tsne=120,
+    n_tsne=100,
     n_seeds=3,
 )
 
@@ -318,9 +318,7 @@ def _inspect(config, seed, data, fitted, verbose) -> dict:
         for name in methods:
             model = fitted[(experiment, name)]
             for label in (1, 0):
-                maps[f"{name}: {CLASS_NAMES[label]}"] = grad_cam(
-                    model, images, target_class=label
-                )
+                maps[f"{name}: {CLASS_NAMES[label]}"] = grad_cam(model, images, target_class=label)
         cams[experiment] = maps
         examples[experiment] = (images, titles)
     _log(verbose, f"seed {seed}: t-SNE and Grad-CAM in {time.perf_counter() - start:.0f} s")
@@ -346,9 +344,10 @@ def _closing_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """Target accuracy and AUC per method, and the gain over no DA (mean ± std over seeds)."""
     target = metrics[metrics.domain == TARGET].set_index(["experiment", "method", "seed"])
     baseline = target.xs(NO_DA, level="method")[["accuracy", "roc_auc"]]
-    gain = target[["accuracy", "roc_auc"]] - baseline.reindex(
-        target.index.droplevel("method")
-    ).to_numpy()
+    gain = (
+        target[["accuracy", "roc_auc"]]
+        - baseline.reindex(target.index.droplevel("method")).to_numpy()
+    )
     frame = target[["accuracy", "roc_auc", "predicted_merger_fraction"]].copy()
     frame["accuracy gain"] = gain["accuracy"]
     frame["AUC gain"] = gain["roc_auc"]
@@ -426,8 +425,10 @@ def _write_report(output_dir, config, results, quick, elapsed) -> Path:
         "the images still holds some information."
     )
 
-    for experiment, title in ((SIM2SIM, "Simulation to simulation"), (SIM2REAL,
-                                                                       "Simulation to real")):
+    for experiment, title in (
+        (SIM2SIM, "Simulation to simulation"),
+        (SIM2REAL, "Simulation to real"),
+    ):
         part = metrics[metrics.experiment == experiment]
         source, target = config.sim_domains if experiment == SIM2SIM else config.real_domains
         report.text(f"## {title} ({source} -> {target})")
@@ -442,17 +443,24 @@ def _write_report(output_dir, config, results, quick, elapsed) -> Path:
             for m in methods
         }
         fig, ax = plt.subplots(figsize=(4.8, 4.4))
-        plot_roc_curves(labels, probabilities, ax=ax, auc_text=auc_text,
-                        title=f"{title}: target ({target}), seed 0")
+        plot_roc_curves(
+            labels,
+            probabilities,
+            ax=ax,
+            auc_text=auc_text,
+            title=f"{title}: target ({target}), seed 0",
+        )
         report.figure(
-            f"roc_{experiment}", fig,
+            f"roc_{experiment}",
+            fig,
             f"ROC curves on the target domain ({title.lower()}); curves of the first seed, "
             "AUC mean ± std over seeds.",
         )
         fig, ax = plt.subplots(figsize=(10, 4))
         plot_metric_bars(_bars_frame(metrics, experiment), ax=ax, title=title)
         report.figure(
-            f"metrics_{experiment}", fig,
+            f"metrics_{experiment}",
+            fig,
             f"{title}: metrics on the source (dashed) and target (solid) test images, "
             "mean ± std over seeds (Brier: lower is better).",
         )
@@ -484,9 +492,7 @@ def _write_report(output_dir, config, results, quick, elapsed) -> Path:
         for experiment in (SIM2SIM, SIM2REAL):
             images, titles = first["examples"][experiment]
             fig = plot_grad_cam(images, first["grad_cam"][experiment], titles=titles)
-            report.figure(
-                f"grad_cam_{experiment}", fig, f"Grad-CAM maps, {experiment}."
-            )
+            report.figure(f"grad_cam_{experiment}", fig, f"Grad-CAM maps, {experiment}.")
     return report.write()
 
 
@@ -540,8 +546,9 @@ def run(
     if config.n_seeds < 1:
         raise ValueError(f"n_seeds must be >= 1, got {config.n_seeds}.")
     if config.n_test < 4:
-        raise ValueError(f"n_test must be >= 4 (both classes in every test set), got "
-                         f"{config.n_test}.")
+        raise ValueError(
+            f"n_test must be >= 4 (both classes in every test set), got {config.n_test}."
+        )
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     previous_threads = torch.get_num_threads()
