@@ -14,7 +14,7 @@ __all__ = ["image_to_rgb", "plot_grad_cam", "plot_latent_embedding"]
 def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
     """An (channels, H, W) image as something ``imshow`` shows: asinh-stretched, in [0, 1].
 
-    Three or more bands become RGB (the first band blue, the last red, as for
+    The median pixel (the sky) maps to 0 and the 99.5th percentile to 1. Three or more bands become RGB (the first band blue, the last red, as for
     g, r, i); one or two bands give a grey image (their mean).
 
     Examples
@@ -29,7 +29,7 @@ def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
         shown = image[[-1, image.shape[0] // 2, 0]].transpose(1, 2, 0)
     else:
         shown = image.mean(axis=0)
-    low = np.percentile(shown, 1)
+    low = np.median(shown)
     high = np.percentile(shown, 99.5)
     scaled = np.clip((shown - low) / (high - low if high > low else 1.0), 0, None)
     stretched = np.arcsinh(scaled / softening) / np.arcsinh(1.0 / softening)
