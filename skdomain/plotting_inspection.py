@@ -14,8 +14,9 @@ __all__ = ["image_to_rgb", "plot_grad_cam", "plot_latent_embedding"]
 def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
     """An (channels, H, W) image as something ``imshow`` shows: asinh-stretched, in [0, 1].
 
-    The median pixel (the sky) maps to 0 and the 99.5th percentile to 1. Three or more bands become RGB (the first band blue, the last red, as for
-    g, r, i); one or two bands give a grey image (their mean).
+    The median pixel (the sky) maps to 0 and the 99.5th percentile to 1. Three
+    or more bands become RGB (the first band blue, the last red, as for g, r,
+    i); one or two bands give a grey image (their mean).
 
     Examples
     --------
