@@ -123,6 +123,11 @@ def grad_cam(model, X, *, target_class=None, layer=None, batch_size=64, normaliz
         )
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinity.")
+    expected = getattr(model, "input_shape_", None)
+    if expected is not None and tuple(X.shape[1:]) != tuple(expected):
+        raise ValueError(
+            f"X has sample shape {X.shape[1:]}, but the model was fitted on {expected}."
+        )
     modules = dict(network.named_modules())
     if layer is None:
         names = conv_layer_names(network)

@@ -89,6 +89,8 @@ def test_grad_cam_on_a_bare_module_and_bad_requests(trained, mergers):
         grad_cam(trained, X_test[:2], target_class=7)
     with pytest.raises(ValueError, match="spatial"):
         grad_cam(trained, X_test[:2], layer="encoder.dense.2")
+    with pytest.raises(ValueError, match="fitted on"):
+        grad_cam(trained, X_test[:2, :2])
     with pytest.raises(ValueError, match="images of shape"):
         grad_cam(trained, X_test[0])
     mlp = nn.Sequential(nn.Flatten(), nn.Linear(3 * SIZE * SIZE, 2))
