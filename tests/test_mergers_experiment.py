@@ -90,6 +90,7 @@ def test_transfer_learning_continues_from_the_first_model():
 
 def test_quick_mode_is_smaller_than_full_mode():
     full = MergersConfig()
+    assert full.device == "cpu"
     for key, value in QUICK_OVERRIDES.items():
         if key != "n_seeds":
             assert value <= getattr(full, key)

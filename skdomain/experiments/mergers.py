@@ -81,6 +81,8 @@ class MergersConfig:
         Loss weights of the adapted networks (F+E = Fisher and entropy on).
     n_tsne : int
         Samples per domain in each t-SNE embedding (first seed only).
+    device : str
+        Torch device of the networks, e.g. ``"cuda"`` for the full mode.
     n_seeds : int
         Repetitions with new images and new weights.
 
@@ -108,6 +110,7 @@ class MergersConfig:
     entropy_weight: float = 0.05
     n_tsne: int = 300
     n_seeds: int = 5
+    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: 32-pixel images, a few hundred of them, short training.
@@ -171,6 +174,7 @@ def _models(config: MergersConfig, seed: int) -> dict:
         max_epochs=config.max_epochs,
         batch_size=config.batch_size,
         lr=config.lr,
+        device=config.device,
         random_state=seed,
     )
     fe = dict(fisher_weight=config.fisher_weight, entropy_weight=config.entropy_weight)
