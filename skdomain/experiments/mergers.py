@@ -397,13 +397,13 @@ def _example_figure(config: MergersConfig, seed: int):
     return fig
 
 
-def _write_report(output_dir, config, results, quick, elapsed) -> Path:
+def _write_report(output_dir, config, results, mode, elapsed) -> Path:
     metrics = pd.concat([r["metrics"] for r in results], ignore_index=True)
     report = Report(output_dir, "Galaxy mergers: domain adaptation from simulations to surveys")
     metrics.to_csv(Path(output_dir) / "metrics_per_seed.csv", index=False)
     settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(config).items())
     report.text(
-        f"Mode: {'quick' if quick else 'full'}; {config.n_seeds} seed(s) (new images and "
+        f"Mode: {mode}; {config.n_seeds} seed(s) (new images and "
         f"weights per seed); {elapsed:.0f} s in total. All networks are the DeepMerge CNN "
         "trained with Adam; 'no DA' sees only the labelled source, the other methods also "
         "see unlabelled target images. 'F+E' adds the Fisher loss and entropy "
@@ -563,7 +563,10 @@ def run(
             run_seed(config, seed, verbose=verbose, inspect=seed == 0)
             for seed in range(config.n_seeds)
         ]
-        path = _write_report(output_dir, config, results, quick, time.perf_counter() - start)
+        mode = "quick" if quick else "full"
+        if overrides:
+            mode += " with overrides " + ", ".join(sorted(overrides))
+        path = _write_report(output_dir, config, results, mode, time.perf_counter() - start)
     finally:
         torch.set_num_threads(previous_threads)
     _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
