@@ -1,0 +1,154 @@
+"""Figures of the merger experiment: ROC curves and grouped metric bars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score, roc_curve
+
+__all__ = ["method_colours", "plot_metric_bars", "plot_roc_curves"]
+
+
+def method_colours(methods) -> dict:
+    """A fixed colour per method name, in order (navy, purples, yellow, pink, ...).
+
+    Examples
+    --------
+    >>> list(method_colours(["no DA", "MMD"]))
+    ['no DA', 'MMD']
+    """
+    palette = ["#1f2a6b", "#8e5fc2", "#4b1a74", "#e0b424", "#e377c2", "#2ca02c", "#7f7f7f"]
+    return {m: palette[i % len(palette)] for i, m in enumerate(methods)}
+
+
+def plot_roc_curves(
+    y_true,
+    probabilities: Mapping,
+    *,
+    ax=None,
+    auc_text: Mapping | None = None,
+    title: str | None = None,
+):
+    """ROC curves of several models on the same samples, AUC in the legend.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels (1 = positive).
+    probabilities : mapping of name -> array-like of shape (n_samples,)
+        Positive-class probability of each model.
+    ax : matplotlib Axes, optional
+    auc_text : mapping of name -> str, optional
+        Legend text for the AUC (e.g. ``"0.85 ± 0.03"`` over seeds); by default
+        the AUC of the curve shown.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ax = plot_roc_curves([0, 1, 1, 0], {"a": [0.1, 0.8, 0.7, 0.3]})
+    >>> ax.get_legend().get_texts()[0].get_text()
+    'a (AUC 1.000)'
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.2))
+    y_true = np.asarray(y_true)
+    colours = method_colours(probabilities)
+    for name, proba in probabilities.items():
+        proba = np.asarray(proba)
+        fpr, tpr, _ = roc_curve(y_true, proba)
+        text = (auc_text or {}).get(name, f"{roc_auc_score(y_true, proba):.3f}")
+        ax.plot(fpr, tpr, color=colours[name], lw=1.6, label=f"{name} (AUC {text})")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def plot_metric_bars(
+    table: pd.DataFrame,
+    *,
+    metrics=None,
+    source="source",
+    target="target",
+    ax=None,
+    title: str | None = None,
+):
+    """Grouped bars of metrics per method: source dashed outline, target solid.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Long format with columns ``method``, ``domain``, ``metric``, ``mean``
+        and optionally ``std`` (drawn as error bars).
+    metrics : list of str, optional
+        Metrics in display order; default: their order in ``table``.
+    source, target : str
+        The values of ``domain`` drawn as dashed and as solid bars.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["a", "a"], "domain": ["source", "target"],
+    ...                   "metric": ["accuracy", "accuracy"], "mean": [0.9, 0.7]})
+    >>> len(plot_metric_bars(t).patches)
+    2
+    """
+    missing = {"method", "domain", "metric", "mean"} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks columns {sorted(missing)}.")
+    metrics = list(metrics or dict.fromkeys(table["metric"]))
+    methods = list(dict.fromkeys(table["method"]))
+    colours = method_colours(methods)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(metrics) * len(methods) / 3), 3.8))
+    width = 0.8 / (2 * len(methods))
+    indexed = table.set_index(["method", "domain", "metric"])
+    for i, method in enumerate(methods):
+        for j, (domain, style) in enumerate(((source, "dashed"), (target, "solid"))):
+            offsets = np.arange(len(metrics)) - 0.4 + width * (2 * i + j + 0.5)
+            values, errors = [], []
+            for metric in metrics:
+                key = (method, domain, metric)
+                row = indexed.loc[key] if key in indexed.index else None
+                values.append(np.nan if row is None else float(row["mean"]))
+                errors.append(
+                    0.0 if row is None or "std" not in indexed.columns else float(row["std"])
+                )
+            solid = style == "solid"
+            ax.bar(
+                offsets,
+                values,
+                width,
+                yerr=errors,
+                color=colours[method] if solid else "none",
+                edgecolor=colours[method],
+                linestyle=style,
+                linewidth=1.2,
+                error_kw={"elinewidth": 0.8, "ecolor": "black"},
+                label=f"{method} ({domain})",
+            )
+    ax.set_xticks(np.arange(len(metrics)))
+    ax.set_xticklabels(metrics)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    return ax
