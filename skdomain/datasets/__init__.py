@@ -12,6 +12,8 @@ _GENERATORS = {
     "make_rotated_moons": "skdomain.datasets._moons",
     "make_galaxy_mergers": "skdomain.datasets._mergers",
     "MergerNormalizer": "skdomain.datasets._mergers",
+    "ObservingConditions": "skdomain.datasets._mergers",
+    "MERGER_DOMAINS": "skdomain.datasets._mergers",
     "make_cluster_profiles": "skdomain.datasets._clusters",
     "augment_scatter": "skdomain.datasets._clusters",
     "ScatterAugmenter": "skdomain.datasets._clusters",
