@@ -208,7 +208,7 @@ def open_set_scores(y_true, y_pred, unknown_score=None, *, known_classes) -> dic
     dict
         ``known_accuracy``, ``unknown_accuracy``, ``open_set_accuracy``,
         ``h_score`` and, when ``unknown_score`` is given, ``unknown_auroc``
-        (NaN entries where ``y_true`` has no unknown samples).
+        (NaN entries where ``y_true`` has no unknown, or no known, samples).
 
     Examples
     --------
@@ -218,17 +218,25 @@ def open_set_scores(y_true, y_pred, unknown_score=None, *, known_classes) -> dic
     """
     _, _, _, true_known, _ = _split(y_true, y_pred, known_classes)
     has_unknown = not true_known.all()
-    scores = {"known_accuracy": known_accuracy(y_true, y_pred, known_classes=known_classes)}
+    scores = {
+        "known_accuracy": known_accuracy(y_true, y_pred, known_classes=known_classes)
+        if true_known.any()
+        else float("nan")
+    }
     if has_unknown:
         scores["unknown_accuracy"] = unknown_accuracy(y_true, y_pred, known_classes=known_classes)
-        scores["h_score"] = h_score(y_true, y_pred, known_classes=known_classes)
+        scores["h_score"] = (
+            h_score(y_true, y_pred, known_classes=known_classes)
+            if true_known.any()
+            else float("nan")
+        )
     else:
         scores["unknown_accuracy"] = scores["h_score"] = float("nan")
     scores["open_set_accuracy"] = open_set_accuracy(y_true, y_pred, known_classes=known_classes)
     if unknown_score is not None:
         scores["unknown_auroc"] = (
             unknown_auroc(y_true, unknown_score, known_classes=known_classes)
-            if has_unknown
+            if has_unknown and true_known.any()
             else float("nan")
         )
     return scores

@@ -59,7 +59,8 @@ class CosineHead(nn.Module):
         self.temperature = float(temperature)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return F.normalize(features, dim=1) @ F.normalize(self.weight, dim=1).T / self.temperature
+        cosine = F.linear(F.normalize(features, dim=1), F.normalize(self.weight, dim=1))
+        return cosine / self.temperature
 
 
 class UniversalObjective(Objective):
@@ -259,7 +260,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
     unknown_threshold : float or None, default=None
         Entropy above which ``predict`` answers ``unknown_label``; ``None``
         means ``rho``.
-    score : {{"entropy", "max_softmax", "prototype"}}, default="entropy"
+    unknown_score_kind : {{"entropy", "max_softmax", "prototype"}}, default="entropy"
         Default kind of :meth:`unknown_score`.
 
     Attributes
@@ -312,7 +313,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
         "unknown_label": "no_validation",
         "unknown_threshold": [Interval(numbers.Real, 0, None, closed="left"), None],
-        "score": [StrOptions(set(UNKNOWN_SCORES))],
+        "unknown_score_kind": [StrOptions(set(UNKNOWN_SCORES))],
     }
 
     def __init__(
@@ -347,7 +348,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         warmup=0.2,
         unknown_label=-1,
         unknown_threshold=None,
-        score="entropy",
+        unknown_score_kind="entropy",
     ):
         self.module = module
         self.hidden_units = hidden_units
@@ -378,7 +379,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         self.warmup = warmup
         self.unknown_label = unknown_label
         self.unknown_threshold = unknown_threshold
-        self.score = score
+        self.unknown_score_kind = unknown_score_kind
 
     # Training ---------------------------------------------------------------
     def _encode_y(self, y, *, fitting: bool):
@@ -484,14 +485,14 @@ class UniversalDAClassifier(BaseDeepClassifier):
             quantity ``predict`` thresholds). ``"max_softmax"``: one minus the
             largest probability. ``"prototype"``: one minus the largest cosine
             similarity between the latent features and the source class
-            prototypes ``prototypes_``. ``None`` uses the ``score`` parameter.
+            prototypes ``prototypes_``. ``None`` uses ``unknown_score_kind``.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "net_")
-        kind = self.score if kind is None else kind
+        kind = self.unknown_score_kind if kind is None else kind
         if kind not in UNKNOWN_SCORES:
             raise ValueError(f"kind must be one of {UNKNOWN_SCORES}, got {kind!r}.")
         if kind == "prototype":

@@ -36,10 +36,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from scipy.ndimage import zoom  # noqa: E402
 
 from ..classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier  # noqa: E402
 from ..datasets import make_galaxy_morphologies  # noqa: E402
-from ..datasets._morphologies import MORPHOLOGY_CLASSES  # noqa: E402
+from ..datasets._morphologies import MORPHOLOGY_CLASSES, SURVEYS  # noqa: E402
 from ..open_set import open_set_scores, unknown_auroc  # noqa: E402
 from ..open_set_losses import prediction_entropy  # noqa: E402
 from ..plotting_open_set import (  # noqa: E402
@@ -69,6 +70,13 @@ class MorphologyConfig:
         Labelled SDSS-like training images, unlabelled DECaLS-like training
         images, and held-out DECaLS-like test images.
     image_size : int
+    matched_field : bool
+        Cut both surveys' images to the same patch of sky (``image_size`` pixels of
+        the finer survey): the coarser survey is drawn on fewer of its own pixels
+        and resampled (bilinear) onto the common grid, the way survey cutouts are
+        resampled for classification. ``False`` keeps every survey's native
+        pixels, so the same galaxy covers 1.5 times fewer pixels in SDSS-like
+        than in DECaLS-like images.
     source_survey, target_survey : str
         Survey presets of the two domains (``"year1"`` / ``"year10"`` for two
         releases of one survey).
@@ -92,6 +100,7 @@ class MorphologyConfig:
     n_target: int = 2000
     n_test: int = 1000
     image_size: int = 32
+    matched_field: bool = True
     source_survey: str = "sdss"
     target_survey: str = "decals"
     methods: tuple = METHODS
@@ -119,15 +128,29 @@ def _log(verbose: bool, message: str) -> None:
         print(f"[morphology] {message}", flush=True)
 
 
+def _native_size(config: MorphologyConfig, survey: str) -> int:
+    if not config.matched_field:
+        return config.image_size
+    finest = min(SURVEYS[s].pixel_scale for s in (config.source_survey, config.target_survey))
+    field = config.image_size * finest  # arcsec
+    return max(8, int(round(field / SURVEYS[survey].pixel_scale)))
+
+
 def _make_data(config: MorphologyConfig, seed: int) -> dict:
     def draw(n, survey, offset, lenses):
-        return make_galaxy_morphologies(
+        size = _native_size(config, survey)
+        X, y = make_galaxy_morphologies(
             n,
             survey=survey,
             include_lens=lenses,
-            image_size=config.image_size,
+            image_size=size,
             random_state=10_000 * seed + offset,
         )
+        if size != config.image_size:
+            factor = config.image_size / size
+            X = zoom(X, (1, 1, factor, factor), order=1, grid_mode=True, mode="nearest")
+            X = (X / factor**2).astype(np.float32)  # flux per (smaller) pixel
+        return X, y
 
     X_source, y_source = draw(config.n_source, config.source_survey, 0, False)
     X_target, y_target = draw(config.n_target, config.target_survey, 1, True)
