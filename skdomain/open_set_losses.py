@@ -103,15 +103,21 @@ def rank_similarity_labels(outputs: torch.Tensor, k: int = 2) -> torch.Tensor:
 
 
 def adaptive_clustering_loss(
-    logits: torch.Tensor, k: int = 2, eps: float = 1e-7
+    logits: torch.Tensor,
+    k: int = 2,
+    rank_features: torch.Tensor | None = None,
+    eps: float = 1e-7,
 ) -> torch.Tensor:
     """Binary cross-entropy between pairwise prediction agreement and rank labels.
 
     With ``p = softmax(logits)``, the agreement of samples ``i`` and ``j`` is
     ``p_i . p_j`` (in [0, 1]); its target is :func:`rank_similarity_labels` of
-    the logits. The mean is over all ordered pairs ``i != j`` (zero for a single
-    sample). Pass the logits of source and target samples together: pairs
-    across domains are what pulls similar samples of the two surveys together.
+    the logits, or of ``rank_features`` when given (e.g. latent features, as in
+    Han et al. 2020: a finer similarity than the ranks of ``K`` outputs, which
+    can tell apart samples that the classifier lumps into one known class).
+    The mean is over all ordered pairs ``i != j`` (zero for a single sample).
+    Pass the logits of source and target samples together: pairs across
+    domains are what pulls similar samples of the two surveys together.
 
     Examples
     --------
@@ -124,7 +130,10 @@ def adaptive_clustering_loss(
     if n < 2:
         return logits.sum() * 0.0
     probabilities = F.softmax(logits, dim=1)
-    labels = rank_similarity_labels(logits.detach(), k)
+    ranked = logits if rank_features is None else rank_features
+    if ranked.shape[0] != n:
+        raise ValueError("rank_features must have one row per row of logits.")
+    labels = rank_similarity_labels(ranked.detach(), k).to(logits.dtype)
     agreement = (probabilities @ probabilities.T).clamp(eps, 1.0 - eps)
     bce = -(labels * torch.log(agreement) + (1.0 - labels) * torch.log1p(-agreement))
     off_diagonal = ~torch.eye(n, dtype=torch.bool, device=logits.device)

@@ -84,6 +84,9 @@ class UniversalObjective(Objective):
         target features and the head's class vectors.
     top_k : int
         Ranks compared by the rank-statistics similarity labels.
+    rank_on : {"outputs", "features"}
+        Whether the similarity labels come from the ranks of the output
+        vectors (DeepAstroUDA) or of the latent features (Han et al. 2020).
     separation_weight : float
         Weight of the entropy separation of target predictions.
     rho, margin : float
@@ -117,6 +120,7 @@ class UniversalObjective(Objective):
         clustering_weight: float = 1.0,
         clustering: str = "rank",
         top_k: int = 2,
+        rank_on: str = "outputs",
         separation_weight: float = 1.0,
         rho: float | None = None,
         margin: float = 0.5,
@@ -132,6 +136,7 @@ class UniversalObjective(Objective):
         self.clustering_weight = float(clustering_weight)
         self.clustering = clustering
         self.top_k = int(top_k)
+        self.rank_on = rank_on
         self.separation_weight = float(separation_weight)
         self.rho = default_rho(n_classes) if rho is None else float(rho)
         self.margin = float(margin)
@@ -153,9 +158,11 @@ class UniversalObjective(Objective):
         self.memory_next.copy_((self.memory_next + features.shape[0]) % size)
         self.memory_filled.copy_(torch.clamp(self.memory_filled + features.shape[0], max=size))
 
-    def _clustering_term(self, network, logits, target_features):
+    def _clustering_term(self, network, logits, features, n_source):
         if self.clustering == "rank":
-            return adaptive_clustering_loss(logits, k=self.top_k)
+            rank_features = features if self.rank_on == "features" else None
+            return adaptive_clustering_loss(logits, k=self.top_k, rank_features=rank_features)
+        target_features = features[n_source:]
         filled = int(self.memory_filled)
         prototypes = getattr(network.head, "weight", None)
         loss = neighbourhood_clustering_loss(
@@ -173,7 +180,7 @@ class UniversalObjective(Objective):
         if x_target is not None and progress >= self.warmup:
             if self.clustering_weight > 0:
                 terms["clustering_loss"] = self._clustering_term(
-                    network, logits, features[n_source:]
+                    network, logits, features, n_source
                 )
             if self.separation_weight > 0:
                 terms["separation_loss"] = entropy_separation_loss(
@@ -231,9 +238,9 @@ class UniversalDAClassifier(BaseDeepClassifier):
         Weights of the classes in the source cross-entropy. Balanced weights
         keep rare source classes from being absorbed when class proportions
         differ between the domains.
-    clustering_weight : float, default=1.0
+    clustering_weight : float, default=0.1
         Weight of the clustering term; 0 switches it off.
-    separation_weight : float, default=1.0
+    separation_weight : float, default=0.1
         Weight of the entropy separation term; 0 switches it off.
     rho : float or None, default=None
         Entropy threshold (nats) of the separation loss; ``None`` means
@@ -241,7 +248,11 @@ class UniversalDAClassifier(BaseDeepClassifier):
     margin : float, default=0.5
         Band around ``rho`` in which the separation loss is zero.
     top_k : int, default=2
-        Number of top output indices compared by the rank-statistics labels.
+        Number of top indices compared by the rank-statistics labels.
+    rank_on : {{"outputs", "features"}}, default="outputs"
+        Rank the output vectors (DeepAstroUDA) or the latent features (Han et
+        al. 2020; finer, so that samples the classifier lumps into one known
+        class but that look different can be told apart).
     clustering : {{"rank", "neighbourhood"}}, default="rank"
         Rank-statistics adaptive clustering over pairs from both domains, or
         neighbourhood clustering of target features with a memory bank.
@@ -306,6 +317,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         "rho": [Interval(numbers.Real, 0, None, closed="left"), None],
         "margin": [Interval(numbers.Real, 0, None, closed="left")],
         "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rank_on": [StrOptions({"outputs", "features"})],
         "clustering": [StrOptions({"rank", "neighbourhood"})],
         "memory_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "head": [StrOptions({"linear", "cosine"})],
@@ -336,11 +348,12 @@ class UniversalDAClassifier(BaseDeepClassifier):
         n_iter_no_change=10,
         warm_start=False,
         class_weight="balanced",
-        clustering_weight=1.0,
-        separation_weight=1.0,
+        clustering_weight=0.1,
+        separation_weight=0.1,
         rho=None,
         margin=0.5,
         top_k=2,
+        rank_on="outputs",
         clustering="rank",
         memory_size=512,
         head="linear",
@@ -372,6 +385,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         self.rho = rho
         self.margin = margin
         self.top_k = top_k
+        self.rank_on = rank_on
         self.clustering = clustering
         self.memory_size = memory_size
         self.head = head
@@ -418,6 +432,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
             clustering_weight=self.clustering_weight,
             clustering=self.clustering,
             top_k=self.top_k,
+            rank_on=self.rank_on,
             separation_weight=self.separation_weight,
             rho=self.rho_,
             margin=self.margin,

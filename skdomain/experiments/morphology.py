@@ -5,14 +5,16 @@ The DeepAstroUDA set-up (Ciprijanovic et al. 2023) on synthetic images from
 nine Galaxy Zoo classes from labelled SDSS-like images (source); the
 DECaLS-like target is deeper and sharper, has other class proportions and
 holds a tenth class the source never had, strong gravitational lenses, which
-should come out as *unknown*. Four methods share the network and training
+should come out as *unknown*. The methods share the network and training
 loop:
 
 - source-only (no adaptation);
 - MMD and DANN (closed-set adaptation: they align the domains but can never
   answer unknown);
 - :class:`~skdomain.universal.UniversalDAClassifier` (class-balanced
-  cross-entropy, adaptive clustering and entropy separation).
+  cross-entropy, adaptive clustering and entropy separation);
+- the same universal network with both unsupervised terms switched off (an
+  ablation that isolates what the terms do; not run in ``--quick`` mode).
 
 On held-out DECaLS-like images the experiment measures the open-set metrics of
 :mod:`skdomain.open_set` (known-class accuracy, unknown accuracy, their mean,
@@ -53,7 +55,9 @@ from ._report import Report, mean_std_table  # noqa: E402
 __all__ = ["MorphologyConfig", "QUICK_OVERRIDES", "METHODS", "run", "run_seed", "unknown_scores"]
 
 SOURCE_ONLY, MMD, DANN, UNIVERSAL = "source-only", "MMD", "DANN", "universal DA"
-METHODS = (SOURCE_ONLY, MMD, DANN, UNIVERSAL)
+#: The universal network (cosine head, balanced loss) without its two unsupervised terms.
+UNIVERSAL_ABLATION = "universal, terms off"
+METHODS = (SOURCE_ONLY, MMD, DANN, UNIVERSAL, UNIVERSAL_ABLATION)
 KNOWN_CODES = tuple(range(9))
 LENS_CODE = 9
 SCORE_KINDS = ("entropy", "max_softmax", "prototype")
@@ -85,7 +89,7 @@ class MorphologyConfig:
     max_epochs, batch_size, lr : training of every network.
     mmd_weight, domain_weight : float
         Adaptation weights of the MMD and DANN baselines.
-    clustering_weight, separation_weight, margin, top_k, clustering, head, warmup
+    clustering_weight, separation_weight, margin, top_k, rank_on, clustering, head, warmup
         Settings of :class:`~skdomain.universal.UniversalDAClassifier`.
     n_seeds : int
         Repetitions with new data and new weights.
@@ -112,7 +116,8 @@ class MorphologyConfig:
     clustering_weight: float = 0.1
     separation_weight: float = 0.1
     margin: float = 0.5
-    top_k: int = 2
+    top_k: int = 3
+    rank_on: str = "features"
     clustering: str = "rank"
     head: str = "cosine"
     warmup: float = 0.2
@@ -120,7 +125,9 @@ class MorphologyConfig:
 
 
 #: Overrides of ``--quick``: small data, short training, two seeds.
-QUICK_OVERRIDES = dict(n_source=500, n_target=500, n_test=400, max_epochs=5, n_seeds=2)
+QUICK_OVERRIDES = dict(
+    n_source=800, n_target=800, n_test=500, max_epochs=10, n_seeds=2, methods=METHODS[:4]
+)
 
 
 def _log(verbose: bool, message: str) -> None:
@@ -173,6 +180,15 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
         lr=config.lr,
         random_state=seed,
     )
+    universal = dict(
+        margin=config.margin,
+        top_k=config.top_k,
+        rank_on=config.rank_on,
+        clustering=config.clustering,
+        head=config.head,
+        warmup=config.warmup,
+        **common,
+    )
     factories = {
         SOURCE_ONLY: lambda: SourceOnlyClassifier(class_weight="balanced", **common),
         MMD: lambda: MMDClassifier(
@@ -184,12 +200,10 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
         UNIVERSAL: lambda: UniversalDAClassifier(
             clustering_weight=config.clustering_weight,
             separation_weight=config.separation_weight,
-            margin=config.margin,
-            top_k=config.top_k,
-            clustering=config.clustering,
-            head=config.head,
-            warmup=config.warmup,
-            **common,
+            **universal,
+        ),
+        UNIVERSAL_ABLATION: lambda: UniversalDAClassifier(
+            clustering_weight=0.0, separation_weight=0.0, **universal
         ),
     }
     return {name: factories[name]() for name in config.methods}
