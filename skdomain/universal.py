@@ -225,6 +225,13 @@ class UniversalDAClassifier(BaseDeepClassifier):
       lies beyond ``margin`` of it: confident samples become more confident,
       uncertain ones (the unknown class) more uncertain.
 
+    The separation term amplifies the ranking the network starts from: unknown
+    samples that the source-trained network already classifies confidently
+    become more confident, not less (strong lenses taken for mergers in the
+    morphology experiment, see ``docs/morphology.md``). Check the unknown AUROC
+    of :meth:`unknown_score` on labelled target data before trusting
+    ``predict``'s unknown answers.
+
     ``predict`` returns ``unknown_label`` for samples whose prediction entropy
     exceeds ``unknown_threshold`` (default ``rho``); ``predict_proba`` stays a
     distribution over the ``K`` known classes; :meth:`unknown_score` gives a
