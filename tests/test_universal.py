@@ -184,6 +184,18 @@ def test_fixed_random_state_reproduces_and_dataframes_work():
     assert "clustering_loss" in first.history_[-1]
 
 
+def test_optional_domain_adversarial_term():
+    X, y, X_target, _, _ = four_blobs(n=20)
+    model = UniversalDAClassifier(max_epochs=3, random_state=0, domain_weight=0.5).fit(
+        X, y, X_target=X_target
+    )
+    assert "domain_loss" in model.history_[-1]
+    assert "discriminator" in model.module_.extra_heads
+    plain = UniversalDAClassifier(max_epochs=3, random_state=0).fit(X, y, X_target=X_target)
+    assert "domain_loss" not in plain.history_[-1]
+    assert len(plain.module_.extra_heads) == 0
+
+
 def test_objective_switches_terms_off_and_respects_warmup():
     from skdomain.modules import DomainAdaptationNetwork, MLPEncoder
 

@@ -91,6 +91,8 @@ class MorphologyConfig:
         Adaptation weights of the MMD and DANN baselines.
     clustering_weight, separation_weight, margin, top_k, rank_on, clustering, head, warmup
         Settings of :class:`~skdomain.universal.UniversalDAClassifier`.
+    universal_domain_weight : float
+        Its optional DANN term (0 gives the plain DeepAstroUDA objective).
     n_seeds : int
         Repetitions with new data and new weights.
 
@@ -121,6 +123,7 @@ class MorphologyConfig:
     clustering: str = "rank"
     head: str = "cosine"
     warmup: float = 0.2
+    universal_domain_weight: float = 0.3
     n_seeds: int = 3
 
 
@@ -187,6 +190,7 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
         clustering=config.clustering,
         head=config.head,
         warmup=config.warmup,
+        domain_weight=config.universal_domain_weight,
         **common,
     )
     factories = {
