@@ -1,0 +1,164 @@
+"""Figures of open-set classification: confusion matrix with "unknown", latent space."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from .open_set import open_set_confusion_matrix
+
+__all__ = ["plot_open_set_confusion", "plot_open_set_latent"]
+
+
+def plot_open_set_confusion(
+    y_true, y_pred, *, known_classes, class_names=None, unknown_name="unknown", ax=None,
+    title=None,
+):
+    """Row-normalised confusion matrix over the known classes plus the unknown class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    known_classes : array-like
+        The classes the classifier knows; any other label is "unknown".
+    class_names : list of str, optional
+        Display names of ``known_classes``.
+    unknown_name : str
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> fig = plot_open_set_confusion([0, 1, 9], [0, -1, -1], known_classes=[0, 1])
+    >>> len(fig.axes) >= 1
+    True
+    """
+    matrix, labels = open_set_confusion_matrix(
+        y_true, y_pred, known_classes=known_classes, unknown_name=unknown_name
+    )
+    rows = matrix.sum(axis=1, keepdims=True)
+    fraction = np.divide(matrix, rows, out=np.zeros_like(matrix, dtype=float), where=rows > 0)
+    names = [*(class_names or [str(c) for c in labels[:-1]]), unknown_name]
+    if ax is None:
+        size = 1.0 + 0.55 * len(names)
+        fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    else:
+        fig = ax.figure
+    image = ax.imshow(fraction, vmin=0, vmax=1, cmap="Blues")
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if matrix[i, j]:
+                ax.text(
+                    j, i, f"{fraction[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if fraction[i, j] > 0.5 else "black",
+                )
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
+    return fig
+
+
+def plot_open_set_latent(
+    latent_source,
+    y_source,
+    latent_target,
+    y_target,
+    *,
+    known_classes,
+    class_names=None,
+    method="pca",
+    max_points=1500,
+    random_state=0,
+    ax=None,
+    title=None,
+):
+    """2-d embedding of the latent features of both domains, unknown class highlighted.
+
+    Source samples are drawn as circles, target samples of known classes as
+    triangles (one colour per class), and target samples of unknown classes as
+    black crosses: after universal adaptation the known classes of the two
+    domains should overlap and the unknown class sit apart.
+
+    Parameters
+    ----------
+    latent_source, latent_target : array-like of shape (n, d)
+    y_source, y_target : array-like
+        True labels (target labels outside ``known_classes`` are unknown).
+    known_classes : array-like
+    class_names : list of str, optional
+    method : {"pca", "tsne"}
+        Embedding; t-SNE is slower.
+    max_points : int
+        Samples per domain drawn at most (a random subset).
+    random_state : int
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> fig = plot_open_set_latent(rng.normal(size=(20, 4)), [0, 1] * 10,
+    ...                            rng.normal(size=(20, 4)), [0, 1, 9, 9] * 5,
+    ...                            known_classes=[0, 1])
+    >>> len(fig.axes)
+    1
+    """
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
+    rng = np.random.default_rng(random_state)
+    latent_source, latent_target = np.asarray(latent_source), np.asarray(latent_target)
+    y_source = np.asarray(y_source, dtype=object)
+    y_target = np.asarray(y_target, dtype=object)
+
+    def subset(n):
+        return np.sort(rng.choice(n, size=min(n, max_points), replace=False))
+
+    s, t = subset(len(latent_source)), subset(len(latent_target))
+    joint = np.vstack([latent_source[s], latent_target[t]]).astype(float)
+    if method == "pca":
+        embedded = PCA(n_components=2, random_state=random_state).fit_transform(joint)
+    else:
+        perplexity = float(min(30, max(2, (len(joint) - 1) / 3)))
+        embedded = TSNE(
+            n_components=2, perplexity=perplexity, init="pca", random_state=random_state
+        ).fit_transform(joint)
+    emb_source, emb_target = embedded[: len(s)], embedded[len(s):]
+    y_source, y_target = y_source[s], y_target[t]
+    known = list(np.asarray(known_classes, dtype=object).ravel())
+    names = class_names or [str(c) for c in known]
+    colours = plt.get_cmap("tab10" if len(known) <= 10 else "tab20")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 6))
+    else:
+        fig = ax.figure
+    for i, label in enumerate(known):
+        colour = colours(i % colours.N)
+        mask = y_source == label
+        ax.scatter(*emb_source[mask].T, s=8, marker="o", color=colour, alpha=0.5,
+                   label=f"{names[i]}")
+        mask = y_target == label
+        ax.scatter(*emb_target[mask].T, s=10, marker="^", color=colour, alpha=0.5)
+    unknown = np.array([v not in set(known) for v in y_target.tolist()], dtype=bool)
+    if unknown.any():
+        ax.scatter(*emb_target[unknown].T, s=22, marker="x", color="black", label="unknown")
+    ax.scatter([], [], marker="o", color="grey", label="source (o)")
+    ax.scatter([], [], marker="^", color="grey", label="target (^)")
+    ax.legend(fontsize=7, markerscale=1.5, loc="best", ncol=2)
+    ax.set_xlabel(f"{method.upper()} 1")
+    ax.set_ylabel(f"{method.upper()} 2")
+    if title:
+        ax.set_title(title)
+    return fig

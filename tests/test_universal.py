@@ -1,0 +1,212 @@
+"""UniversalDAClassifier: scikit-learn compatibility, unknown discovery, labels, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdomain.universal import CosineHead, UniversalDAClassifier, UniversalObjective
+
+FAST = dict(max_epochs=10, batch_size=32, lr=2e-2, hidden_units=(16,), random_state=0)
+
+# Declared by design: predict answers unknown_label (-1) for uncertain samples,
+# a label that is not in classes_, and -1 is refused as a class label.
+EXPECTED_FAILED_CHECKS = {
+    "check_classifiers_train": (
+        "predict answers unknown_label=-1 for training samples whose prediction "
+        "entropy exceeds log(K)/2, so predictions are not all in classes_"
+    ),
+    "check_classifiers_classes": (
+        "the check trains on the labels -1 and 1, but -1 is the default unknown_label, "
+        "which fit refuses as a class label (an ambiguous prediction otherwise)"
+    ),
+}
+COSINE_EXPECTED_FAILED_CHECKS = {
+    **EXPECTED_FAILED_CHECKS,
+    "check_methods_subset_invariance": (
+        "float32 logits of the cosine head are divided by temperature=0.05, which "
+        "turns batch-size-dependent rounding (1e-8) into ~2e-7 differences"
+    ),
+}
+
+
+def _expected_failures(estimator):
+    if estimator.head == "cosine":
+        return COSINE_EXPECTED_FAILED_CHECKS
+    return EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks(
+    [UniversalDAClassifier(**FAST), UniversalDAClassifier(**FAST, head="cosine")],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def four_blobs(n=80, seed=0, shift=0.3, labels=(0, 1, 2)):
+    """Three known classes on a circle; the target adds an unknown fourth blob."""
+    rng = np.random.default_rng(seed)
+    angles = np.deg2rad([0, 90, 180, 270])
+    centres = 4.0 * np.c_[np.cos(angles), np.sin(angles)]
+    X = np.vstack([centres[i] + rng.normal(size=(n, 2)) for i in range(3)])
+    y = np.repeat(np.asarray(labels, dtype=object if isinstance(labels[0], str) else int), n)
+    X_target = np.vstack([centres[i] + shift + rng.normal(size=(n, 2)) for i in range(4)])
+    y_target = np.repeat([0, 1, 2, 3], n)
+    return X, y, X_target, y_target, centres
+
+
+UNIVERSAL = dict(
+    max_epochs=40, lr=1e-2, hidden_units=(32, 32), clustering_weight=0.1,
+    separation_weight=0.1, head="cosine",
+)
+
+
+@pytest.fixture(scope="module")
+def blobs_model():
+    X, y, X_target, y_target, centres = four_blobs()
+    model = UniversalDAClassifier(random_state=0, **UNIVERSAL).fit(X, y, X_target=X_target)
+    return model, X_target, y_target, centres
+
+
+@pytest.mark.slow
+def test_sample_of_an_unseen_cluster_is_flagged_unknown(blobs_model):
+    model, X_target, y_target, centres = blobs_model
+    far = centres[3:4] + 0.3  # the unknown blob, far from every source class
+    assert model.predict(far)[0] == -1
+    assert model.unknown_score(far)[0] > model.unknown_threshold_
+    known_centres = centres[:3] + 0.3
+    assert model.predict(known_centres).tolist() == [0, 1, 2]
+    predictions = model.predict(X_target)
+    assert np.mean(predictions[y_target == 3] == -1) > 0.6
+    assert np.mean(predictions[y_target < 3] == y_target[y_target < 3]) > 0.85
+
+
+@pytest.mark.slow
+def test_adaptation_terms_raise_unknown_detection_over_plain_training(blobs_model):
+    model, X_target, y_target, _ = blobs_model
+    X, y, _, _, _ = four_blobs()
+    plain = UniversalDAClassifier(
+        random_state=0, **{**UNIVERSAL, "clustering_weight": 0.0, "separation_weight": 0.0}
+    ).fit(X, y, X_target=X_target)
+    unknown = y_target == 3
+    assert np.mean(model.predict(X_target)[unknown] == -1) > np.mean(
+        plain.predict(X_target)[unknown] == -1
+    )
+    assert "separation_loss" in model.history_[-1] and "clustering_loss" in model.history_[-1]
+    assert "separation_loss" not in plain.history_[-1]
+
+
+def test_predict_proba_covers_known_classes_and_scores_have_one_value_per_sample(blobs_model):
+    model, X_target, _, _ = blobs_model
+    proba = model.predict_proba(X_target)
+    assert proba.shape == (len(X_target), 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    entropy = model.unknown_score(X_target)
+    assert np.all(entropy >= 0) and np.all(entropy <= np.log(3) + 1e-6)
+    for kind in ("max_softmax", "prototype"):
+        score = model.unknown_score(X_target, kind=kind)
+        assert score.shape == (len(X_target),) and np.all(np.isfinite(score))
+    assert model.prototypes_.shape == (3, model.n_latent_)
+    np.testing.assert_array_equal(
+        model.predict_known(X_target), model.classes_[proba.argmax(1)]
+    )
+    flagged = model.predict(X_target) == -1
+    np.testing.assert_array_equal(flagged, entropy > model.unknown_threshold_)
+
+
+def test_string_labels_with_string_unknown_label():
+    X, y, X_target, _, centres = four_blobs(n=40, labels=("disk", "smooth", "merger"))
+    model = UniversalDAClassifier(
+        random_state=0, unknown_label="unknown", **{**UNIVERSAL, "max_epochs": 15}
+    ).fit(X, y, X_target=X_target)
+    predictions = model.predict(np.vstack([centres, X_target]))
+    assert set(predictions.tolist()) <= {"disk", "smooth", "merger", "unknown"}
+    assert predictions.dtype == model.classes_.dtype  # object, as the y given
+    # A threshold of 0 calls everything unknown; the label comes back as given.
+    everything = clone(model).set_params(unknown_threshold=0.0).fit(X, y, X_target=X_target)
+    assert set(everything.predict(X_target).tolist()) == {"unknown"}
+
+
+def test_int_unknown_with_string_classes_gives_object_array():
+    X, y, X_target, _, _ = four_blobs(n=20, labels=("a", "b", "c"))
+    model = UniversalDAClassifier(
+        random_state=0, max_epochs=2, unknown_threshold=0.0
+    ).fit(X, y, X_target=X_target)
+    predictions = model.predict(X_target)
+    assert predictions.dtype == object and set(predictions.tolist()) == {-1}
+
+
+@pytest.mark.parametrize(
+    "params, X_change, match",
+    [
+        (dict(unknown_label=1), None, "unknown_label=1 is one of the source classes"),
+        (dict(unknown_label=[1, 2]), None, "single value"),
+        (dict(separation_weight=-1.0), None, "separation_weight"),
+        (dict(clustering="kmeans"), None, "clustering"),
+        (dict(warmup=1.0), None, "warmup"),
+        ({}, "nan", "NaN"),
+        ({}, "target_features", "X_target has features"),
+    ],
+)
+def test_bad_input_is_rejected(params, X_change, match):
+    X, y, X_target, _, _ = four_blobs(n=10)
+    if X_change == "nan":
+        X = X.copy()
+        X[0, 0] = np.nan
+    if X_change == "target_features":
+        X_target = np.c_[X_target, X_target]
+    with pytest.raises(ValueError, match=match):
+        UniversalDAClassifier(max_epochs=1, **params).fit(X, y, X_target=X_target)
+
+
+def test_bad_score_kind_and_inputs_not_modified(blobs_model):
+    model, X_target, _, _ = blobs_model
+    with pytest.raises(ValueError, match="kind"):
+        model.unknown_score(X_target, kind="energy")
+    X, y, Xt, _, _ = four_blobs(n=10)
+    copies = X.copy(), y.copy(), Xt.copy()
+    UniversalDAClassifier(max_epochs=1, random_state=0).fit(X, y, X_target=Xt)
+    for before, after in zip(copies, (X, y, Xt), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_fixed_random_state_reproduces_and_dataframes_work():
+    X, y, X_target, _, _ = four_blobs(n=20)
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    target = pd.DataFrame(X_target, columns=["a", "b"])
+    kwargs = dict(max_epochs=3, random_state=1, clustering="neighbourhood", memory_size=16)
+    first = UniversalDAClassifier(**kwargs).fit(frame, y, X_target=target)
+    second = UniversalDAClassifier(**kwargs).fit(frame, y, X_target=target)
+    np.testing.assert_allclose(first.predict_proba(target), second.predict_proba(target))
+    assert "clustering_loss" in first.history_[-1]
+
+
+def test_optional_domain_adversarial_term():
+    X, y, X_target, _, _ = four_blobs(n=20)
+    model = UniversalDAClassifier(max_epochs=3, random_state=0, domain_weight=0.5).fit(
+        X, y, X_target=X_target
+    )
+    assert "domain_loss" in model.history_[-1]
+    assert "discriminator" in model.module_.extra_heads
+    plain = UniversalDAClassifier(max_epochs=3, random_state=0).fit(X, y, X_target=X_target)
+    assert "domain_loss" not in plain.history_[-1]
+    assert len(plain.module_.extra_heads) == 0
+
+
+def test_objective_switches_terms_off_and_respects_warmup():
+    from skdomain.modules import DomainAdaptationNetwork, MLPEncoder
+
+    net = DomainAdaptationNetwork(MLPEncoder(2, (8,)), CosineHead(8, 3))
+    xs, ys, xt = torch.randn(6, 2), torch.tensor([0, 1, 2] * 2), torch.randn(6, 2)
+    off = UniversalObjective(3, 8, clustering_weight=0.0, separation_weight=0.0)
+    assert sorted(off(net, xs, ys, xt, 0.9)) == ["classification_loss", "loss"]
+    warm = UniversalObjective(3, 8, warmup=0.5)
+    assert "separation_loss" not in warm(net, xs, ys, xt, 0.1)
+    assert "separation_loss" in warm(net, xs, ys, xt, 0.6)
+    memory = UniversalObjective(3, 8, clustering="neighbourhood", memory_size=4)
+    for _ in range(3):
+        terms = memory(net, xs, ys, xt, 0.5)
+    assert int(memory.memory_filled) == 4 and torch.isfinite(terms["clustering_loss"])
