@@ -4,6 +4,7 @@ from .classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from .pipeline import make_da_pipeline
 from .regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
 from .scaling_relations import ScalingRelationRegressor, YxScalingRegressor
+from .universal import UniversalDAClassifier
 
 __version__ = "0.1.0"
 
@@ -11,6 +12,7 @@ __all__ = [
     "MMDClassifier",
     "DANNClassifier",
     "SourceOnlyClassifier",
+    "UniversalDAClassifier",
     "SourceOnlyRegressor",
     "MMDRegressor",
     "DRRNRegressor",
