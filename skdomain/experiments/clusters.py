@@ -14,7 +14,6 @@ shift diagnosis of the test flavour against the training flavour.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from ..plotting_shift import plot_shift_report
 from ..regression import DRRNRegressor, SourceOnlyRegressor
 from ..scaling_relations import ScalingRelationRegressor, YxScalingRegressor
 from ..shift import latent_mmd, shift_report
+from ._config import resolve_config
 from ._report import Report
 
 __all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -330,13 +330,9 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
     pathlib.Path
         The report.
     """
-    config = ClustersConfig()
-    if quick:
-        config = dataclasses.replace(config, **QUICK_OVERRIDES)
-    if overrides:
-        config = dataclasses.replace(config, **overrides)
-    if n_seeds is not None:
-        config = dataclasses.replace(config, n_seeds=int(n_seeds))
+    config = resolve_config(
+        ClustersConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds, overrides=overrides
+    )
     output_dir = Path(output_dir)
     start = time.perf_counter()
     with torch.random.fork_rng():

@@ -46,6 +46,7 @@ from ..plotting_inspection import (  # noqa: E402
     plot_latent_embedding,
 )
 from ..plotting_mergers import plot_metric_bars, plot_roc_curves  # noqa: E402
+from ._config import resolve_config, torch_threads  # noqa: E402
 from ._report import Report  # noqa: E402
 
 __all__ = ["MergersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -538,27 +539,18 @@ def run(
     ...     run(tmp, quick=True).name
     'report.md'
     """
-    config = config or MergersConfig()
-    changes = dict(QUICK_OVERRIDES) if quick else {}
-    changes.update(overrides)
-    if n_seeds is not None:
-        changes["n_seeds"] = n_seeds
-    unknown = set(changes) - {f.name for f in dataclasses.fields(MergersConfig)}
-    if unknown:
-        raise ValueError(f"Unknown settings {sorted(unknown)}.")
-    config = dataclasses.replace(config, **changes)
-    if config.n_seeds < 1:
-        raise ValueError(f"n_seeds must be >= 1, got {config.n_seeds}.")
+    config = resolve_config(
+        config or MergersConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds,
+        overrides=overrides,
+    )
     if config.n_test < 4:
         raise ValueError(
             f"n_test must be >= 4 (both classes in every test set), got {config.n_test}."
         )
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with torch_threads(1):
         results = [
             run_seed(config, seed, verbose=verbose, inspect=seed == 0)
             for seed in range(config.n_seeds)
@@ -567,7 +559,5 @@ def run(
         if overrides:
             mode += " with overrides " + ", ".join(sorted(overrides))
         path = _write_report(output_dir, config, results, mode, time.perf_counter() - start)
-    finally:
-        torch.set_num_threads(previous_threads)
     _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
     return path

@@ -50,6 +50,7 @@ from ..plotting_open_set import (  # noqa: E402
     plot_open_set_latent,
 )
 from ..universal import UniversalDAClassifier  # noqa: E402
+from ._config import resolve_config, torch_threads  # noqa: E402
 from ._report import Report, mean_std_table  # noqa: E402
 
 __all__ = ["MorphologyConfig", "QUICK_OVERRIDES", "METHODS", "run", "run_seed", "unknown_scores"]
@@ -454,25 +455,17 @@ def run(
     ...     run(tmp, quick=True).name
     'report.md'
     """
-    config = config or MorphologyConfig()
-    changes = dict(QUICK_OVERRIDES) if quick else {}
-    changes.update(overrides)
-    if n_seeds is not None:
-        changes["n_seeds"] = n_seeds
-    config = dataclasses.replace(config, **changes)
-    if config.n_seeds < 1:
-        raise ValueError(f"n_seeds must be >= 1, got {config.n_seeds}.")
+    config = resolve_config(
+        config or MorphologyConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds,
+        overrides=overrides,
+    )
     unknown = set(config.methods) - set(METHODS)
     if unknown or not config.methods:
         raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {config.methods}.")
     output_dir = Path(output_dir)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with torch_threads(1):
         results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
         path = _write_report(output_dir, config, results, quick)
-    finally:
-        torch.set_num_threads(previous_threads)
     _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
     return path

@@ -32,7 +32,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import torch  # noqa: E402
 
 from ..classification import MMDClassifier, SourceOnlyClassifier  # noqa: E402
 from ..datasets import make_galaxy_morphologies  # noqa: E402
@@ -49,6 +48,7 @@ from ..robustness import (  # noqa: E402
     robustness_curve,
     wrong_class_distances,
 )
+from ._config import resolve_config, torch_threads  # noqa: E402
 
 __all__ = ["RobustnessConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
@@ -572,26 +572,18 @@ def run(
     ...     run(tmp, quick=True).name
     'report.md'
     """
-    config = config or RobustnessConfig()
-    changes = dict(QUICK_OVERRIDES) if quick else {}
-    changes.update(overrides)
-    if n_seeds is not None:
-        changes["n_seeds"] = n_seeds
-    config = dataclasses.replace(config, **changes)
-    if config.n_seeds < 1:
-        raise ValueError(f"n_seeds must be >= 1, got {config.n_seeds}.")
+    config = resolve_config(
+        config or RobustnessConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds,
+        overrides=overrides,
+    )
     unknown = set(config.strengths) - set(DEFAULT_STRENGTHS)
     if unknown:
         raise ValueError(f"Unknown perturbations {sorted(unknown)}.")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with torch_threads(1):
         results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
         path = _write_report(output_dir, config, results, quick)
-    finally:
-        torch.set_num_threads(previous_threads)
     _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
     return path
