@@ -11,8 +11,13 @@ import pandas as pd
 __all__ = ["Report", "mean_std_table"]
 
 
-def mean_std_table(frame: pd.DataFrame, by, columns, decimals: int = 3) -> pd.DataFrame:
-    """``mean ± std`` strings of ``columns`` grouped by ``by`` (std over seeds, ddof=0).
+def mean_std_table(
+    frame: pd.DataFrame, by, columns, decimals: int = 3, ddof: int = 0
+) -> pd.DataFrame:
+    """``mean ± std`` strings of ``columns`` grouped by ``by`` (std over seeds).
+
+    ``ddof=0`` gives the population standard deviation over the seeds, ``ddof=1``
+    the sample one; a group of one row gets a std of 0.
 
     Examples
     --------
@@ -21,7 +26,7 @@ def mean_std_table(frame: pd.DataFrame, by, columns, decimals: int = 3) -> pd.Da
     '0.600 ± 0.100'
     """
     grouped = frame.groupby(by, sort=False)[list(columns)]
-    means, stds = grouped.mean(), grouped.std(ddof=0).fillna(0.0)
+    means, stds = grouped.mean(), grouped.std(ddof=ddof).fillna(0.0)
     table = pd.DataFrame(index=means.index)
     for column in columns:
         table[column] = [

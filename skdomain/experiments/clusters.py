@@ -35,7 +35,7 @@ from ..regression import DRRNRegressor, SourceOnlyRegressor
 from ..scaling_relations import ScalingRelationRegressor, YxScalingRegressor
 from ..shift import latent_mmd, shift_report
 from ._config import resolve_config
-from ._report import Report
+from ._report import Report, mean_std_table
 
 __all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
@@ -239,13 +239,7 @@ def run_seed(config: ClustersConfig, seed: int, *, verbose: bool = True) -> dict
 
 
 def _mean_std(frame, by, columns, decimals=4):
-    grouped = frame.groupby(by, sort=False)[columns]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    table = pd.DataFrame(index=mean.index)
-    for column in columns:
-        table[column] = [f"{m:.{decimals}f} ± {s:.{decimals}f}"
-                         for m, s in zip(mean[column], std[column], strict=True)]
-    return table.reset_index()
+    return mean_std_table(frame, by, columns, decimals=decimals, ddof=1).reset_index()
 
 
 def _score_table(scores: pd.DataFrame) -> pd.DataFrame:

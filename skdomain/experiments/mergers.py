@@ -47,7 +47,7 @@ from ..plotting_inspection import (  # noqa: E402
 )
 from ..plotting_mergers import plot_metric_bars, plot_roc_curves  # noqa: E402
 from ._config import resolve_config, torch_threads  # noqa: E402
-from ._report import Report  # noqa: E402
+from ._report import Report, mean_std_table  # noqa: E402
 
 __all__ = ["MergersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
@@ -333,18 +333,6 @@ def _inspect(config, seed, data, fitted, verbose) -> dict:
 # Report ---------------------------------------------------------------------
 
 
-def _mean_std(frame, by, columns, decimals=3) -> pd.DataFrame:
-    grouped = frame.groupby(by, sort=False)[list(columns)]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    out = pd.DataFrame(index=mean.index)
-    for column in columns:
-        out[column] = [
-            f"{m:.{decimals}f} ± {s:.{decimals}f}"
-            for m, s in zip(mean[column], std[column], strict=True)
-        ]
-    return out
-
-
 def _closing_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """Target accuracy and AUC per method, and the gain over no DA (mean ± std over seeds)."""
     target = metrics[metrics.domain == TARGET].set_index(["experiment", "method", "seed"])
@@ -357,10 +345,11 @@ def _closing_table(metrics: pd.DataFrame) -> pd.DataFrame:
     frame["accuracy gain"] = gain["accuracy"]
     frame["AUC gain"] = gain["roc_auc"]
     frame = frame.reset_index()
-    table = _mean_std(
+    table = mean_std_table(
         frame,
         ["experiment", "method"],
         ["accuracy", "roc_auc", "accuracy gain", "AUC gain", "predicted_merger_fraction"],
+        ddof=1,
     )
     return table.rename(
         columns={
@@ -437,7 +426,7 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
         part = metrics[metrics.experiment == experiment]
         source, target = config.sim_domains if experiment == SIM2SIM else config.real_domains
         report.text(f"## {title} ({source} -> {target})")
-        table = _mean_std(part, ["method", "domain"], list(BINARY_METRICS))
+        table = mean_std_table(part, ["method", "domain"], list(BINARY_METRICS), ddof=1)
         report.table(f"metrics_{experiment}", table, caption=f"{title}: all metrics")
         labels = results[0]["labels"][(experiment, TARGET)]
         methods = list(dict.fromkeys(part.method))
