@@ -12,13 +12,11 @@ treats both axes symmetrically as astronomers do when both carry scatter.
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 __all__ = ["ScalingRelationRegressor", "YxScalingRegressor"]
 
@@ -141,17 +139,8 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         return np.log10(values)
 
     def _log_target(self, y) -> np.ndarray:
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if y.ndim != 1:
-            if y.ndim == 2 and y.shape[1] == 1:
-                warnings.warn(
-                    "A column-vector y was passed when a 1d array was expected; it was raveled.",
-                    DataConversionWarning,
-                    stacklevel=3,
-                )
-                y = y.ravel()
-            else:
-                raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
+                         warn=True)
         if self.target == "linear":
             if np.any(y <= 0):
                 raise ValueError("target='linear' needs positive masses in y.")
@@ -198,7 +187,6 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         # The line passes through the means of the log quantities.
         intercept = log_m.mean() - (log_x.mean(axis=0) - log_pivot) @ slope
         self.pivot_ = 10.0**log_pivot
-        self._slope = slope
         self.intercept_ = float(intercept)
         self.slope_ = float(slope[0]) if n_obs == 1 else slope
         self.normalization_ = 10.0**self.intercept_
@@ -231,7 +219,7 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         return -normal[:-1] / normal[-1]
 
     def _predict_log(self, log_x):
-        return self.intercept_ + (log_x - np.log10(self.pivot_)) @ self._slope
+        return self.intercept_ + (log_x - np.log10(self.pivot_)) @ np.atleast_1d(self.slope_)
 
     def predict(self, X):
         """Mass estimates, as ``log10 M`` (or ``M`` with ``target="linear"``).
