@@ -252,7 +252,19 @@ class RegressionObjective(Objective):
             terms.update(
                 self.alignment(network, features[:n_source], features[n_source:], progress)
             )
-        return self.combine("regression_loss", terms, self.alignment.weights())
+        terms.update(self._extra_terms(network, inputs, features, n_source))
+        return self.combine("regression_loss", terms, self._weights())
+
+    def _extra_terms(self, network, inputs, features, n_source) -> dict[str, torch.Tensor]:
+        """Terms beyond regression and alignment (none here; subclasses add theirs).
+
+        ``inputs`` and ``features`` hold the source rows first, then the target
+        rows (if any).
+        """
+        return {}
+
+    def _weights(self) -> dict[str, float]:
+        return self.alignment.weights()
 
 
 DECODER = "decoder"
@@ -308,23 +320,17 @@ class ReconstructionRegressionObjective(RegressionObjective):
         self.reconstruction_weight = float(reconstruction_weight)
         self.reconstruct = reconstruct
 
-    def forward(self, network, x_source, y_source, x_target, progress):
-        n_source = x_source.shape[0]
-        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
-        features = network.encode(inputs)
-        terms = {"regression_loss": self.task_loss(network.head(features[:n_source]), y_source)}
-        if x_target is not None:
-            terms.update(
-                self.alignment(network, features[:n_source], features[n_source:], progress)
-            )
-        if self.reconstruction_weight > 0:
-            if x_target is None or self.reconstruct == "both":
-                chosen = slice(None)
-            elif self.reconstruct == "target":
-                chosen = slice(n_source, None)
-            else:
-                chosen = slice(None, n_source)
-            decoded = network.extra_heads[DECODER](features[chosen])
-            terms["reconstruction_loss"] = F.mse_loss(decoded, inputs[chosen])
-        weights = {**self.alignment.weights(), "reconstruction_loss": self.reconstruction_weight}
-        return self.combine("regression_loss", terms, weights)
+    def _extra_terms(self, network, inputs, features, n_source):
+        if not self.reconstruction_weight > 0:  # switched off: not computed
+            return {}
+        if n_source == inputs.shape[0] or self.reconstruct == "both":  # no target: the source
+            chosen = slice(None)
+        elif self.reconstruct == "target":
+            chosen = slice(n_source, None)
+        else:
+            chosen = slice(None, n_source)
+        decoded = network.extra_heads[DECODER](features[chosen])
+        return {"reconstruction_loss": F.mse_loss(decoded, inputs[chosen])}
+
+    def _weights(self):
+        return {**super()._weights(), "reconstruction_loss": self.reconstruction_weight}
