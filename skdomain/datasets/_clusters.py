@@ -33,6 +33,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from scipy.integrate import cumulative_trapezoid
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -230,10 +231,7 @@ def make_cluster_profiles(
     # Gas density on the internal grid, normalised to Mgas(<R500_true) = fgas * M.
     shape = _density_shape(_GRID, core, cusp)
     shell = 4.0 * np.pi * _GRID**2 * shape
-    cumulative = np.concatenate(
-        [np.zeros((n, 1)), np.cumsum(0.5 * (shell[:, 1:] + shell[:, :-1]) * np.diff(_GRID), 1)],
-        axis=1,
-    )
+    cumulative = cumulative_trapezoid(shell, _GRID, axis=1, initial=0.0)
     at_r500 = _interp_rows(np.ones((n, 1)), _GRID, cumulative)[:, 0]
     norm = fgas * mass / at_r500  # Msun per unit of the dimensionless integral
     rho_gas = shape * (norm / r500**3)[:, None]  # Msun / Mpc^3
@@ -288,9 +286,9 @@ def _layout(X):
     """Column indices of (density bins, temperature bins, Mgas, T, Yx)."""
     if hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
+        ne = [i for i, c in enumerate(names) if c.startswith("log_ne_")]
+        tp = [i for i, c in enumerate(names) if c.startswith("log_T_")]
         try:
-            ne = [names.index(c) for c in names if c.startswith("log_ne_")]
-            tp = [names.index(c) for c in names if c.startswith("log_T_")]
             return ne, tp, names.index("Mgas"), names.index("T"), names.index("Yx")
         except ValueError as error:
             raise ValueError(
@@ -366,6 +364,8 @@ def augment_scatter(
     values = np.asarray(X, dtype=float)
     if values.ndim != 2 or not np.all(np.isfinite(values)):
         raise ValueError("X must be a 2d array of finite values.")
+    if y is not None and len(y) != len(values):
+        raise ValueError(f"X has {len(values)} samples but y has {len(y)}.")
     copies = []
     for _ in range(int(n_copies)):
         out = values.copy()
@@ -382,8 +382,6 @@ def augment_scatter(
         X_aug = pd.DataFrame(X_aug, columns=X.columns)
     if y is None:
         return X_aug
-    if len(y) != len(values):
-        raise ValueError(f"X has {len(values)} samples but y has {len(y)}.")
     if isinstance(y, pd.Series):
         y_aug = pd.Series(np.tile(y.to_numpy(), int(n_copies)), name=y.name)
     else:
