@@ -34,7 +34,7 @@ from ..plotting_shift import plot_shift_report
 from ..regression import DRRNRegressor, SourceOnlyRegressor
 from ..scaling_relations import ScalingRelationRegressor, YxScalingRegressor
 from ..shift import latent_mmd, shift_report
-from ._config import resolve_config
+from ._config import resolve_config, torch_threads
 from ._report import Report, mean_std_table
 
 __all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -329,7 +329,7 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
     )
     output_dir = Path(output_dir)
     start = time.perf_counter()
-    with torch.random.fork_rng():
+    with torch.random.fork_rng(), torch_threads(1):
         results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
     elapsed = time.perf_counter() - start
     scores = pd.concat([r["scores"] for r in results], ignore_index=True)
