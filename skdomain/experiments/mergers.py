@@ -431,11 +431,8 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
         labels = results[0]["labels"][(experiment, TARGET)]
         methods = list(dict.fromkeys(part.method))
         probabilities = {m: results[0]["probabilities"][(experiment, m, TARGET)] for m in methods}
-        auc = part[part.domain == TARGET].groupby("method", sort=False)["roc_auc"]
-        auc_text = {
-            m: f"{auc.mean()[m]:.3f} ± {0.0 if np.isnan(auc.std()[m]) else auc.std()[m]:.3f}"
-            for m in methods
-        }
+        auc_text = mean_std_table(part[part.domain == TARGET], "method", ["roc_auc"], ddof=1)
+        auc_text = auc_text["roc_auc"].to_dict()
         fig, ax = plt.subplots(figsize=(4.8, 4.4))
         plot_roc_curves(
             labels,
