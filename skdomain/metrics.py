@@ -28,7 +28,7 @@ __all__ = ["BINARY_METRICS", "binary_classification_metrics", "metrics_table"]
 BINARY_METRICS = ("accuracy", "precision", "recall", "f1", "brier", "roc_auc")
 
 
-def _positive_probability(y_proba, n_samples: int) -> np.ndarray:
+def _positive_probability(y_proba) -> np.ndarray:
     proba = np.asarray(y_proba, dtype=float)
     if proba.ndim == 2:
         if proba.shape[1] != 2:
@@ -39,8 +39,6 @@ def _positive_probability(y_proba, n_samples: int) -> np.ndarray:
         proba = proba[:, 1]
     elif proba.ndim != 1:
         raise ValueError(f"y_proba must be 1d or 2d, got shape {proba.shape}.")
-    if proba.shape[0] != n_samples:
-        raise ValueError(f"y_true has {n_samples} samples but y_proba has {proba.shape[0]}.")
     if not np.all(np.isfinite(proba)) or proba.min() < 0 or proba.max() > 1:
         raise ValueError("y_proba must hold finite probabilities in [0, 1].")
     return proba
@@ -88,8 +86,8 @@ def binary_classification_metrics(
         raise ValueError(f"y_true must be binary, got {classes.size} classes: {classes[:5]}.")
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
-    check_consistent_length(y_true, np.asarray(y_proba))
-    proba = _positive_probability(y_proba, y_true.shape[0])
+    proba = _positive_probability(y_proba)
+    check_consistent_length(y_true, proba)
     positive = y_true == pos_label
     predicted = proba >= threshold
     if classes.size == 2:
