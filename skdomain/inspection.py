@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.manifold import TSNE
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from torch import nn
 from torch.nn import functional as F
@@ -276,7 +277,7 @@ def latent_embedding(
     if Z.shape[0] < 4:
         raise ValueError("t-SNE needs at least 4 samples in total.")
     if standardize:
-        Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1.0)
+        Z = StandardScaler().fit_transform(Z)
     tsne = TSNE(
         n_components=2,
         perplexity=min(perplexity, (Z.shape[0] - 1) / 3.0),

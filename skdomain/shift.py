@@ -389,13 +389,10 @@ def latent_mmd(model, X_a, X_b) -> float:
     True
     """
     za, zb = np.asarray(model.transform(X_a), float), np.asarray(model.transform(X_b), float)
-    pooled = np.concatenate([za, zb])
-    scale = pooled.std(0)
+    scale = np.concatenate([za, zb]).std(0)
     keep = scale > 1e-8 * max(1.0, float(scale.max(initial=0.0)))
     if not keep.any():
         return 0.0
-    mean = pooled.mean(0)
-    za = (za[:, keep] - mean[keep]) / scale[keep]
-    zb = (zb[:, keep] - mean[keep]) / scale[keep]
+    za, zb = _standardize(za[:, keep], zb[:, keep])
     with torch.no_grad():
         return float(mmd2(torch.as_tensor(za), torch.as_tensor(zb), estimator="biased"))
