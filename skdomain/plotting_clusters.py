@@ -54,9 +54,9 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500)
         for j, domain in enumerate(domains):
             ax = axes[i, j]
             part = predictions[(predictions.method == method) & (predictions.domain == domain)]
+            residual = part["y_pred"] - part["y_true"]  # on every point, not the drawn subset
             if len(part) > max_points:
                 part = part.iloc[rng.choice(len(part), max_points, replace=False)]
-            residual = part["y_pred"] - part["y_true"]
             ax.scatter(part["y_true"], part["y_pred"], s=2, alpha=0.4)
             ax.plot([low, high], [low, high], "k-", lw=0.8)
             ax.text(0.04, 0.96, f"bias {residual.mean():+.3f}\nscatter {residual.std():.3f}",
@@ -94,18 +94,18 @@ def plot_latent_domains(latents: dict, *, colour=None, title: str | None = None)
     1
     """
     names = list(latents)
-    stacked = np.concatenate([np.asarray(latents[name], float) for name in names])
-    pca = PCA(n_components=2).fit(stacked)
+    parts = [np.asarray(latents[name], float) for name in names]
+    points = PCA(n_components=2).fit_transform(np.concatenate(parts))
     n_panels = 1 if colour is None else 2
     fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 3.6), squeeze=False)
-    for name in names:
-        points = pca.transform(np.asarray(latents[name], float))
-        axes[0, 0].scatter(points[:, 0], points[:, 1], s=3, alpha=0.4, label=str(name))
+    ends = np.cumsum([len(part) for part in parts])
+    for name, domain_points in zip(names, np.split(points, ends[:-1]), strict=True):
+        axes[0, 0].scatter(domain_points[:, 0], domain_points[:, 1], s=3, alpha=0.4,
+                           label=str(name))
     axes[0, 0].legend(fontsize=8, markerscale=3)
     axes[0, 0].set_xlabel("PC 1")
     axes[0, 0].set_ylabel("PC 2")
     if colour is not None:
-        points = pca.transform(stacked)
         values = np.concatenate([np.asarray(colour[name], float) for name in names])
         art = axes[0, 1].scatter(points[:, 0], points[:, 1], s=3, c=values, cmap="viridis")
         fig.colorbar(art, ax=axes[0, 1], label="colour value")
