@@ -166,11 +166,11 @@ def _shells(x, y, rng, n, *, x0, y0, r_e, flux):
     """Two or three concentric arcs of light around a merger remnant."""
     out = np.zeros((n, *x.shape))
     phase = rng.uniform(0, 2 * np.pi, n)
+    u, v = x[None] - _col(x0), y[None] - _col(y0)
+    r = np.sqrt(u**2 + v**2)
+    azimuth = np.arctan2(v, u)
     for k in range(3):
         radius = r_e * rng.uniform(1.6, 2.4, n) * (1.0 + 0.7 * k)
-        u, v = x[None] - _col(x0), y[None] - _col(y0)
-        r = np.sqrt(u**2 + v**2)
-        azimuth = np.arctan2(v, u)
         # shells alternate sides, as in phase-wrapped debris of a radial merger
         window = (0.5 * (1 + np.cos(azimuth - _col(phase + k * np.pi)))) ** 6
         ring = np.exp(-0.5 * ((r - _col(radius)) / _col(0.25 * r_e)) ** 2)
