@@ -132,8 +132,9 @@ def plot_latent_embedding(
     domains = list(dict.fromkeys(frame["domain"]))
     if domain_alpha is None:
         domain_alpha = {d: (0.9 if i == 0 else 0.25) for i, d in enumerate(domains)}
-    labels = [v for v in dict.fromkeys(frame["label"]) if not pd.isna(v)]
-    labels = sorted(labels) or [np.nan]
+    labels = sorted(v for v in dict.fromkeys(frame["label"]) if not pd.isna(v))
+    if frame["label"].isna().any():  # unlabelled samples (e.g. a domain without labels)
+        labels.append(np.nan)
     colours = plt.get_cmap("tab10")
     for domain in domains:
         for k, label in enumerate(labels):
@@ -141,6 +142,8 @@ def plot_latent_embedding(
                 rows = frame[(frame.domain == domain) & frame.label.isna()]
             else:
                 rows = frame[(frame.domain == domain) & (frame.label == label)]
+            if rows.empty:
+                continue
             name = (class_names or {}).get(label, label)
             ax.scatter(
                 rows.tsne_1,
