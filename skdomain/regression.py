@@ -49,9 +49,7 @@ _ATTRIBUTES_DOC = """y_mean_, y_scale_ : ndarray of shape (n_outputs,)
 
 
 class _DeepRegressor(BaseDeepRegressor):
-    """Shared ``__init__`` arguments and tags of the deep regressors."""
-
-    _parameter_constraints = {**BaseDeepRegressor._parameter_constraints}
+    """The tags shared by the deep regressors (multi-output targets)."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
