@@ -84,6 +84,8 @@ def binary_classification_metrics(
             pos_label = 1
     if classes.size > 2:
         raise ValueError(f"y_true must be binary, got {classes.size} classes: {classes[:5]}.")
+    if classes.size == 2 and pos_label not in classes:
+        raise ValueError(f"pos_label={pos_label!r} is not one of the labels {classes.tolist()}.")
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
     proba = _positive_probability(y_proba)

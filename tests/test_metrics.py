@@ -94,6 +94,13 @@ def test_bad_input_raises(y, proba, message):
         binary_classification_metrics(y, proba)
 
 
+def test_unknown_pos_label_raises():
+    with pytest.raises(ValueError, match="pos_label"):
+        binary_classification_metrics([0, 1, 1], [0.1, 0.6, 0.8], pos_label=2)
+    # One class only: every sample is a negative of the given positive label.
+    assert binary_classification_metrics([0, 0], [0.1, 0.2], pos_label=2)["accuracy"] == 1.0
+
+
 def test_metrics_table_one_row_per_model():
     y = [0, 1, 1, 0]
     table = metrics_table(y, {"good": [0.1, 0.9, 0.8, 0.3], "bad": [0.9, 0.1, 0.2, 0.7]})
