@@ -209,16 +209,35 @@ def classifier_test(
     scores = cross_val_predict(clone(classifier), X, domain, cv=folds, method="predict_proba")
     scores = scores[:, 1]
     auc = roc_auc_score(domain, scores)
-    aucs = []
     index_s, index_t = np.flatnonzero(domain == 0), np.flatnonzero(domain == 1)
-    for _ in range(int(n_bootstrap)):
-        chosen = np.r_[rng.choice(index_s, len(index_s)), rng.choice(index_t, len(index_t))]
-        aucs.append(roc_auc_score(domain[chosen], scores[chosen]))
+    draws = [
+        np.r_[rng.choice(index_s, len(index_s)), rng.choice(index_t, len(index_t))]
+        for _ in range(int(n_bootstrap))
+    ]
+    draws = np.array(draws, dtype=np.intp).reshape(-1, len(scores))
+    aucs = _bootstrap_aucs(scores, draws, len(index_s))
     tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(aucs, [tail, 100 - tail]) if aucs else (np.nan, np.nan)
+    low, high = np.percentile(aucs, [tail, 100 - tail]) if aucs.size else (np.nan, np.nan)
     p_value = stats.mannwhitneyu(scores[domain == 1], scores[domain == 0],
                                  alternative="greater").pvalue
     return ClassifierTestResult(float(auc), float(low), float(high), float(p_value))
+
+
+def _bootstrap_aucs(scores, draws, n_source: int, chunk: int = 200) -> np.ndarray:
+    """ROC AUC of every bootstrap draw (rows of ``draws``: source rows, then target rows).
+
+    The Mann-Whitney form of the AUC, ``(rank sum of the target - m (m + 1) / 2) / (n m)``
+    with average ranks for ties, equals ``roc_auc_score`` and needs no loop over draws.
+    """
+    n_target = draws.shape[1] - n_source
+    aucs = np.empty(len(draws))
+    for start in range(0, len(draws), chunk):
+        ranks = stats.rankdata(scores[draws[start : start + chunk]], axis=1)
+        rank_sum = ranks[:, n_source:].sum(axis=1)
+        aucs[start : start + chunk] = (rank_sum - n_target * (n_target + 1) / 2) / (
+            n_source * n_target
+        )
+    return aucs
 
 
 def feature_tests(

@@ -26,6 +26,23 @@ def test_permutation_statistic_is_the_biased_mmd2(seed, n, m):
     assert 1 / 6 <= res.p_value <= 1.0
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 20), m=st.integers(1, 20),
+       levels=st.integers(2, 50))
+def test_vectorised_bootstrap_auc_equals_roc_auc_score(seed, n, m, levels):
+    """The rank-sum AUC of each bootstrap draw is sklearn's, ties included."""
+    from sklearn.metrics import roc_auc_score
+
+    from skdomain.shift import _bootstrap_aucs
+
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, n + m) / levels  # few levels: many ties
+    draws = np.array([np.r_[rng.integers(0, n, n), rng.integers(n, n + m, m)] for _ in range(7)])
+    domain = np.r_[np.zeros(n), np.ones(m)]
+    expected = [roc_auc_score(domain, scores[d]) for d in draws]
+    np.testing.assert_allclose(_bootstrap_aucs(scores, draws, n, chunk=3), expected, atol=1e-12)
+
+
 def _features(n, flavour, seed):
     return log_observables(make_cluster_profiles(n, flavour=flavour, random_state=seed)[0])
 
