@@ -280,8 +280,9 @@ def run_seed(config: MergersConfig, seed: int, *, verbose: bool = True, inspect:
 def _inspect(config, seed, data, fitted, verbose) -> dict:
     start = time.perf_counter()
     tsne = []
-    torch.manual_seed(seed)
-    untrained = DeepMergeEncoder((config.n_bands, config.image_size, config.image_size))
+    with torch.random.fork_rng():  # seeded weights; the caller's torch RNG is left alone
+        torch.manual_seed(seed)
+        untrained = DeepMergeEncoder((config.n_bands, config.image_size, config.image_size))
     panels = [
         (SIM2SIM, "before training", untrained),
         (SIM2SIM, NO_DA, None),
