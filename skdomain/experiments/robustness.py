@@ -49,6 +49,7 @@ from ..robustness import (  # noqa: E402
     wrong_class_distances,
 )
 from ._config import resolve_config, torch_threads  # noqa: E402
+from ._report import mean_std_table  # noqa: E402
 
 __all__ = ["RobustnessConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
@@ -292,12 +293,7 @@ def run_seed(config: RobustnessConfig, seed: int, *, verbose: bool = True) -> di
 
 
 def _mean_std(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
-    grouped = frame.groupby(by, sort=False)[columns]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    out = mean.copy().astype(object)
-    for column in columns:
-        out[column] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(mean[column], std[column], strict=True)]
-    return out.reset_index()
+    return mean_std_table(frame, by, columns, ddof=1).reset_index()
 
 
 def _markdown(frame: pd.DataFrame) -> str:
