@@ -39,7 +39,11 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks(
-    [UniversalDAClassifier(**FAST), UniversalDAClassifier(**FAST, head="cosine")],
+    [
+        UniversalDAClassifier(**FAST),
+        UniversalDAClassifier(**FAST, head="cosine"),
+        UniversalDAClassifier(**FAST, pretrain_epochs=2, contrastive_weight=0.1),
+    ],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible_estimator(estimator, check):
