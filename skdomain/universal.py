@@ -257,13 +257,18 @@ class UniversalDAClassifier(BaseDeepClassifier):
     become more confident, not less (strong lenses taken for mergers in the
     morphology experiment, see ``docs/morphology.md``). Check the unknown AUROC
     of :meth:`unknown_score` on labelled target data before trusting
-    ``predict``'s unknown answers.
+    ``predict``'s unknown answers. There, a contrastive self-supervised term
+    (``contrastive_weight``) with the latent ``kind="knn"`` score ranked the
+    unknown class far better than the entropy did.
 
-    ``predict`` returns ``unknown_label`` for samples whose prediction entropy
-    exceeds ``unknown_threshold`` (default ``rho``); ``predict_proba`` stays a
+    ``predict`` returns ``unknown_label`` for samples whose unknown score (by
+    default the prediction entropy) exceeds ``unknown_threshold`` (default
+    ``rho`` for the entropy; for the latent scores, the 95 % quantile of the
+    source's own scores); ``predict_proba`` stays a
     distribution over the ``K`` known classes; :meth:`unknown_score` gives a
     continuous score for ranking anomalies (entropy, one minus the largest
-    probability, or latent distance to the source class prototypes).
+    probability, latent distance to the source class prototypes or to the
+    nearest source samples, or a nearest-neighbour density ratio).
 
     Parameters
     ----------
@@ -315,11 +320,19 @@ class UniversalDAClassifier(BaseDeepClassifier):
         Label returned by ``predict`` for unknown samples (an int, a string,
         ``None``...). Must not be one of the source classes.
     unknown_threshold : float or None, default=None
-        Entropy above which ``predict`` answers ``unknown_label``; ``None``
-        means ``rho``.
+        Unknown score (of kind ``unknown_score_kind``) above which ``predict``
+        answers ``unknown_label``. ``None`` means ``rho`` for the entropy, and
+        for the other kinds the ``unknown_quantile`` quantile of the training
+        source's own scores (leave-one-out for ``"knn"`` and
+        ``"density_ratio"``), i.e. that fraction of known source samples would
+        be accepted.
     unknown_score_kind : {{"entropy", "max_softmax", "prototype", "knn", "density_ratio"}}, \
 default="entropy"
-        Default kind of :meth:`unknown_score`.
+        Kind of :meth:`unknown_score` that ``predict`` thresholds, and the
+        default kind of :meth:`unknown_score`.
+    unknown_quantile : float in [0, 1], default=0.95
+        Quantile of the source scores used as threshold when
+        ``unknown_threshold=None`` and the kind is not ``"entropy"``.
     n_neighbors : int, default=10
         Neighbours used by the ``"knn"`` and ``"density_ratio"`` scores.
     pretrain_epochs : int, default=0
@@ -341,7 +354,7 @@ default="entropy"
     rho_ : float
         Entropy threshold of the separation loss.
     unknown_threshold_ : float
-        Entropy threshold used by ``predict``.
+        Threshold of the unknown score used by ``predict``.
     prototypes_ : ndarray of shape (n_classes, n_latent_)
         Mean latent feature of each source class (for ``kind="prototype"``).
     source_latent_ : ndarray of shape (n_source, n_latent_)
@@ -393,7 +406,8 @@ default="entropy"
         "domain_weight": _WEIGHT,
         "discriminator_hidden_units": ["array-like"],
         "unknown_label": "no_validation",
-        "unknown_threshold": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "unknown_threshold": [Interval(numbers.Real, None, None, closed="neither"), None],
+        "unknown_quantile": [Interval(numbers.Real, 0, 1, closed="both")],
         "unknown_score_kind": [StrOptions(set(UNKNOWN_SCORES))],
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
         "pretrain_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -436,6 +450,7 @@ default="entropy"
         unknown_label=-1,
         unknown_threshold=None,
         unknown_score_kind="entropy",
+        unknown_quantile=0.95,
         n_neighbors=10,
         pretrain_epochs=0,
         contrastive_weight=0.0,
@@ -473,6 +488,7 @@ default="entropy"
         self.unknown_label = unknown_label
         self.unknown_threshold = unknown_threshold
         self.unknown_score_kind = unknown_score_kind
+        self.unknown_quantile = unknown_quantile
         self.n_neighbors = n_neighbors
         self.pretrain_epochs = pretrain_epochs
         self.contrastive_weight = contrastive_weight
@@ -558,6 +574,8 @@ default="entropy"
             del self._pretrain_data
         self._set_prototypes(X, y)
         self.target_latent_ = None if X_target is None else self.transform(X_target)
+        if self.unknown_score_kind != "entropy" and self.unknown_threshold is None:
+            self.unknown_threshold_ = self._source_quantile_threshold(X, self.unknown_score_kind)
         return self
 
     def _set_prototypes(self, X, y):
@@ -571,7 +589,10 @@ default="entropy"
 
     # Prediction -------------------------------------------------------------
     def predict(self, X):
-        """Most probable known class, or ``unknown_label`` when the entropy is too high.
+        """Most probable known class, or ``unknown_label`` when the unknown score is too high.
+
+        The score is :meth:`unknown_score` of kind ``unknown_score_kind``
+        (default: the prediction entropy), the threshold ``unknown_threshold_``.
 
         Parameters
         ----------
@@ -588,7 +609,11 @@ default="entropy"
         known = self.classes_[np.argmax(proba, axis=1)]
         out = _label_array(self.classes_, self.unknown_label, proba.shape[0])
         out[:] = known
-        out[entropy > self.unknown_threshold_] = self.unknown_label
+        if self.unknown_score_kind == "entropy":
+            score = entropy
+        else:
+            score = self.unknown_score(X, kind=self.unknown_score_kind)
+        out[score > self.unknown_threshold_] = self.unknown_label
         return out
 
     def predict_known(self, X):
@@ -647,14 +672,16 @@ default="entropy"
         return prediction_entropy(torch.as_tensor(proba)).numpy()
 
 
-    def _neighbour_score(self, latent, kind):
-        def distances(reference):
+    def _neighbour_score(self, latent, kind, *, leave_one_out=False):
+        def distances(reference, skip=0):
             reference = np.asarray(reference)
-            k = min(self.n_neighbors, reference.shape[0])
+            k = min(self.n_neighbors + skip, reference.shape[0])
             search = NearestNeighbors(n_neighbors=k, metric="cosine").fit(reference)
-            return search.kneighbors(latent)[0]
+            return search.kneighbors(latent)[0][:, skip:]
 
-        source = distances(self.source_latent_)
+        # leave_one_out: ``latent`` is the training source itself; each sample's
+        # own point (distance 0) is not one of its neighbours.
+        source = distances(self.source_latent_, skip=int(leave_one_out))
         if kind == "knn":
             return source.mean(axis=1).astype(np.float64)
         if self.target_latent_ is None:
@@ -664,6 +691,14 @@ default="entropy"
         target = distances(self.target_latent_)
         eps = 1e-12
         return (np.log(source[:, -1] + eps) - np.log(target[:, -1] + eps)).astype(np.float64)
+
+    def _source_quantile_threshold(self, X, kind):
+        """``unknown_quantile`` of the training source's own unknown scores."""
+        if kind in ("knn", "density_ratio"):
+            scores = self._neighbour_score(self.source_latent_, kind, leave_one_out=True)
+        else:
+            scores = self.unknown_score(X, kind=kind)
+        return float(np.quantile(scores, self.unknown_quantile))
 
 
 def _same_label(a, b) -> bool:

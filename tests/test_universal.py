@@ -266,3 +266,34 @@ def test_contrastive_pretraining_on_images_lowers_its_loss():
         random_state=0,
     ).fit(images[::2], labels[::2], X_target=images[1::2])
     assert model.pretrain_history_[-1] < model.pretrain_history_[0]
+
+
+def test_predict_can_threshold_the_knn_score_at_a_source_quantile(blobs_model):
+    model, X_target, y_target, centres = blobs_model
+    X, y, _, _, _ = four_blobs()
+    knn = clone(model).set_params(unknown_score_kind="knn").fit(X, y, X_target=X_target)
+    # Leave-one-out source scores: about 5 % of the source lies above the threshold.
+    loo = knn._neighbour_score(knn.source_latent_, "knn", leave_one_out=True)
+    assert knn.unknown_threshold_ == pytest.approx(np.quantile(loo, 0.95))
+    assert np.all(loo > 0)  # no sample is its own neighbour
+    flagged = knn.predict(X) == -1
+    assert 0.01 < flagged.mean() < 0.15
+    predictions = knn.predict(X_target)
+    np.testing.assert_array_equal(
+        predictions == -1, knn.unknown_score(X_target) > knn.unknown_threshold_
+    )
+    assert np.mean(predictions[y_target == 3] == -1) > 0.8
+    strict = clone(knn).set_params(unknown_quantile=0.5).fit(X, y, X_target=X_target)
+    assert strict.unknown_threshold_ < knn.unknown_threshold_
+    assert np.mean(strict.predict(X) == -1) > np.mean(flagged)
+
+
+def test_density_ratio_threshold_may_be_negative():
+    X, y, X_target, _, _ = four_blobs(n=20)
+    model = UniversalDAClassifier(
+        max_epochs=2, random_state=0, unknown_score_kind="density_ratio", unknown_threshold=-1.0
+    ).fit(X, y, X_target=X_target)
+    assert model.unknown_threshold_ == -1.0
+    np.testing.assert_array_equal(
+        model.predict(X_target) == -1, model.unknown_score(X_target) > -1.0
+    )
