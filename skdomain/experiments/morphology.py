@@ -100,6 +100,10 @@ class MorphologyConfig:
     pretrain_epochs, contrastive_weight : int, float
         Its optional contrastive self-supervised pre-training on source and
         target images, and contrastive term on target batches (0: off).
+    unknown_score_kind : str
+        The unknown score that its ``predict`` thresholds (``"entropy"``:
+        DeepAstroUDA; ``"knn"``: latent distance to the nearest source images,
+        thresholded at the 95 % quantile of the source's own distances).
     n_seeds : int
         Repetitions with new data and new weights.
 
@@ -133,6 +137,7 @@ class MorphologyConfig:
     universal_domain_weight: float = 0.3
     pretrain_epochs: int = 0
     contrastive_weight: float = 0.0
+    unknown_score_kind: str = "entropy"
     n_seeds: int = 3
 
 
@@ -202,6 +207,7 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
         domain_weight=config.universal_domain_weight,
         pretrain_epochs=config.pretrain_epochs,
         contrastive_weight=config.contrastive_weight,
+        unknown_score_kind=config.unknown_score_kind,
         **common,
     )
     factories = {
