@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -31,13 +32,16 @@ from .open_set_losses import (
     neighbourhood_clustering_loss,
     prediction_entropy,
 )
+from .self_supervised import ProjectionHead, augment, nt_xent_loss, pretrain_contrastive
 
 __all__ = ["UniversalDAClassifier", "UniversalObjective", "CosineHead", "UNKNOWN_SCORES"]
 
 _WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
 
 #: Continuous unknown scores offered by :meth:`UniversalDAClassifier.unknown_score`.
-UNKNOWN_SCORES = ("entropy", "max_softmax", "prototype")
+UNKNOWN_SCORES = ("entropy", "max_softmax", "prototype", "knn", "density_ratio")
+#: Name of the extra head used by the contrastive (self-supervised) terms.
+PROJECTION = "projection"
 
 
 class CosineHead(nn.Module):
@@ -103,6 +107,9 @@ class UniversalObjective(Objective):
     domain_weight : float
         Weight of a DANN domain-adversarial term on the latent features (needs
         a ``"discriminator"`` extra head on the network); 0 switches it off.
+    contrastive_weight : float
+        Weight of a SimCLR NT-Xent term on two augmented views of the target
+        batch (needs a ``"projection"`` extra head); 0 switches it off.
 
     Examples
     --------
@@ -132,8 +139,10 @@ class UniversalObjective(Objective):
         memory_size: int = 512,
         nc_temperature: float = 0.05,
         domain_weight: float = 0.0,
+        contrastive_weight: float = 0.0,
     ):
         super().__init__()
+        self.contrastive_weight = float(contrastive_weight)
         self.alignment = _AlignmentTerms(
             0.0, "unbiased", None, DEFAULT_BANDWIDTH_MULTIPLIERS, domain_weight, "dann"
         )
@@ -198,7 +207,12 @@ class UniversalObjective(Objective):
                 terms["separation_loss"] = entropy_separation_loss(
                     logits[n_source:], self.rho, self.margin
                 )
+        if x_target is not None and self.contrastive_weight > 0:
+            projection = network.extra_heads[PROJECTION]
+            views = [projection(network.encode(augment(x_target))) for _ in range(2)]
+            terms["contrastive_loss"] = nt_xent_loss(*views)
         weights = {
+            "contrastive_loss": self.contrastive_weight,
             **self.alignment.weights(),
             "clustering_loss": self.clustering_weight,
             "separation_loss": self.separation_weight,
@@ -243,13 +257,18 @@ class UniversalDAClassifier(BaseDeepClassifier):
     become more confident, not less (strong lenses taken for mergers in the
     morphology experiment, see ``docs/morphology.md``). Check the unknown AUROC
     of :meth:`unknown_score` on labelled target data before trusting
-    ``predict``'s unknown answers.
+    ``predict``'s unknown answers. There, a contrastive self-supervised term
+    (``contrastive_weight``) with the latent ``kind="knn"`` score ranked the
+    unknown class far better than the entropy did.
 
-    ``predict`` returns ``unknown_label`` for samples whose prediction entropy
-    exceeds ``unknown_threshold`` (default ``rho``); ``predict_proba`` stays a
+    ``predict`` returns ``unknown_label`` for samples whose unknown score (by
+    default the prediction entropy) exceeds ``unknown_threshold`` (default
+    ``rho`` for the entropy; for the latent scores, the 95 % quantile of the
+    source's own scores); ``predict_proba`` stays a
     distribution over the ``K`` known classes; :meth:`unknown_score` gives a
     continuous score for ranking anomalies (entropy, one minus the largest
-    probability, or latent distance to the source class prototypes).
+    probability, latent distance to the source class prototypes or to the
+    nearest source samples, or a nearest-neighbour density ratio).
 
     Parameters
     ----------
@@ -301,10 +320,32 @@ class UniversalDAClassifier(BaseDeepClassifier):
         Label returned by ``predict`` for unknown samples (an int, a string,
         ``None``...). Must not be one of the source classes.
     unknown_threshold : float or None, default=None
-        Entropy above which ``predict`` answers ``unknown_label``; ``None``
-        means ``rho``.
-    unknown_score_kind : {{"entropy", "max_softmax", "prototype"}}, default="entropy"
-        Default kind of :meth:`unknown_score`.
+        Unknown score (of kind ``unknown_score_kind``) above which ``predict``
+        answers ``unknown_label``. ``None`` means ``rho`` for the entropy, and
+        for the other kinds the ``unknown_quantile`` quantile of the training
+        source's own scores (leave-one-out for ``"knn"`` and
+        ``"density_ratio"``), i.e. that fraction of known source samples would
+        be accepted.
+    unknown_score_kind : {{"entropy", "max_softmax", "prototype", "knn", "density_ratio"}}, \
+default="entropy"
+        Kind of :meth:`unknown_score` that ``predict`` thresholds, and the
+        default kind of :meth:`unknown_score`.
+    unknown_quantile : float in [0, 1], default=0.95
+        Quantile of the source scores used as threshold when
+        ``unknown_threshold=None`` and the kind is not ``"entropy"``.
+    n_neighbors : int, default=10
+        Neighbours used by the ``"knn"`` and ``"density_ratio"`` scores.
+    pretrain_epochs : int, default=0
+        Epochs of contrastive self-supervised pre-training (SimCLR NT-Xent on
+        two random views: rotation by a multiple of 90 degrees, flip, noise;
+        see :mod:`skdomain.self_supervised`) of the encoder on the source and
+        target inputs together, before the supervised training; 0 switches
+        it off. Only a fresh fit pre-trains (not ``warm_start`` or
+        ``partial_fit`` continuations).
+    contrastive_weight : float, default=0.0
+        Weight of the same contrastive loss on the target batch *during*
+        training (keeps features that tell target images apart even where
+        the source labels do not); 0 switches it off.
 
     Attributes
     ----------
@@ -313,9 +354,16 @@ class UniversalDAClassifier(BaseDeepClassifier):
     rho_ : float
         Entropy threshold of the separation loss.
     unknown_threshold_ : float
-        Entropy threshold used by ``predict``.
+        Threshold of the unknown score used by ``predict``.
     prototypes_ : ndarray of shape (n_classes, n_latent_)
-        Mean latent feature of each source class (for ``score="prototype"``).
+        Mean latent feature of each source class (for ``kind="prototype"``).
+    source_latent_ : ndarray of shape (n_source, n_latent_)
+        Latent features of the training source (for ``kind="knn"`` and
+        ``"density_ratio"``).
+    target_latent_ : ndarray of shape (n_target, n_latent_) or None
+        Latent features of the training target (``kind="density_ratio"``).
+    pretrain_history_ : list of float
+        Contrastive loss of each pre-training epoch (empty without pre-training).
     n_features_in_, feature_names_in_, input_shape_, n_latent_, net_, module_, history_
         As in :class:`~skdomain.MMDClassifier`.
 
@@ -358,8 +406,12 @@ class UniversalDAClassifier(BaseDeepClassifier):
         "domain_weight": _WEIGHT,
         "discriminator_hidden_units": ["array-like"],
         "unknown_label": "no_validation",
-        "unknown_threshold": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "unknown_threshold": [Interval(numbers.Real, None, None, closed="neither"), None],
+        "unknown_quantile": [Interval(numbers.Real, 0, 1, closed="both")],
         "unknown_score_kind": [StrOptions(set(UNKNOWN_SCORES))],
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pretrain_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "contrastive_weight": _WEIGHT,
     }
 
     def __init__(
@@ -398,6 +450,10 @@ class UniversalDAClassifier(BaseDeepClassifier):
         unknown_label=-1,
         unknown_threshold=None,
         unknown_score_kind="entropy",
+        unknown_quantile=0.95,
+        n_neighbors=10,
+        pretrain_epochs=0,
+        contrastive_weight=0.0,
     ):
         self.module = module
         self.hidden_units = hidden_units
@@ -432,6 +488,10 @@ class UniversalDAClassifier(BaseDeepClassifier):
         self.unknown_label = unknown_label
         self.unknown_threshold = unknown_threshold
         self.unknown_score_kind = unknown_score_kind
+        self.unknown_quantile = unknown_quantile
+        self.n_neighbors = n_neighbors
+        self.pretrain_epochs = pretrain_epochs
+        self.contrastive_weight = contrastive_weight
 
     # Training ---------------------------------------------------------------
     def _encode_y(self, y, *, fitting: bool):
@@ -460,6 +520,19 @@ class UniversalDAClassifier(BaseDeepClassifier):
                 CosineHead(self.n_latent_, len(self.classes_), self.temperature),
                 dict(network.extra_heads),
             )
+        self.pretrain_history_ = []
+        data = getattr(self, "_pretrain_data", None)
+        if self.pretrain_epochs > 0 and data is not None:
+            X = np.concatenate([np.asarray(part, dtype=np.float32) for part in data])
+            self.pretrain_history_ = pretrain_contrastive(
+                network.encoder,
+                network.extra_heads[PROJECTION],
+                _to_tensor(X, "cpu"),
+                epochs=self.pretrain_epochs,
+                batch_size=max(2, min(self.batch_size, X.shape[0])),
+                lr=self.lr,
+                generator=torch.Generator().manual_seed(int(torch.randint(2**31, ()))),
+            )
         return network
 
     def _make_objective(self):
@@ -478,24 +551,36 @@ class UniversalDAClassifier(BaseDeepClassifier):
             memory_size=self.memory_size,
             nc_temperature=self.temperature,
             domain_weight=self.domain_weight,
+            contrastive_weight=self.contrastive_weight,
         )
 
     def _build_extra_heads(self, latent_dim, sample_shape, n_outputs):
+        heads = {}
         if self.domain_weight > 0:
-            return {
-                DISCRIMINATOR: DomainDiscriminator(
-                    latent_dim, tuple(self.discriminator_hidden_units)
-                )
-            }
-        return {}
+            heads[DISCRIMINATOR] = DomainDiscriminator(
+                latent_dim, tuple(self.discriminator_hidden_units)
+            )
+        if self.pretrain_epochs > 0 or self.contrastive_weight > 0:
+            heads[PROJECTION] = ProjectionHead(latent_dim)
+        return heads
 
     def _fit(self, X, y, X_target, *, epochs, continue_training):
-        super()._fit(X, y, X_target, epochs=epochs, continue_training=continue_training)
+        # Inputs of the contrastive pre-training, read by _build_network (validated
+        # by then); never kept on the fitted estimator.
+        self._pretrain_data = [X] if X_target is None else [X, X_target]
+        try:
+            super()._fit(X, y, X_target, epochs=epochs, continue_training=continue_training)
+        finally:
+            del self._pretrain_data
         self._set_prototypes(X, y)
+        self.target_latent_ = None if X_target is None else self.transform(X_target)
+        if self.unknown_score_kind != "entropy" and self.unknown_threshold is None:
+            self.unknown_threshold_ = self._source_quantile_threshold(X, self.unknown_score_kind)
         return self
 
     def _set_prototypes(self, X, y):
-        latent = torch.as_tensor(self.transform(X), dtype=torch.float32)
+        self.source_latent_ = self.transform(X)
+        latent = torch.as_tensor(self.source_latent_, dtype=torch.float32)
         codes = self._label_encoder.transform(np.asarray(y).ravel())
         prototypes = np.zeros((len(self.classes_), latent.shape[1]), dtype=np.float32)
         for code in np.unique(codes):
@@ -504,7 +589,10 @@ class UniversalDAClassifier(BaseDeepClassifier):
 
     # Prediction -------------------------------------------------------------
     def predict(self, X):
-        """Most probable known class, or ``unknown_label`` when the entropy is too high.
+        """Most probable known class, or ``unknown_label`` when the unknown score is too high.
+
+        The score is :meth:`unknown_score` of kind ``unknown_score_kind``
+        (default: the prediction entropy), the threshold ``unknown_threshold_``.
 
         Parameters
         ----------
@@ -521,7 +609,11 @@ class UniversalDAClassifier(BaseDeepClassifier):
         known = self.classes_[np.argmax(proba, axis=1)]
         out = _label_array(self.classes_, self.unknown_label, proba.shape[0])
         out[:] = known
-        out[entropy > self.unknown_threshold_] = self.unknown_label
+        if self.unknown_score_kind == "entropy":
+            score = entropy
+        else:
+            score = self.unknown_score(X, kind=self.unknown_score_kind)
+        out[score > self.unknown_threshold_] = self.unknown_label
         return out
 
     def predict_known(self, X):
@@ -548,7 +640,16 @@ class UniversalDAClassifier(BaseDeepClassifier):
             quantity ``predict`` thresholds). ``"max_softmax"``: one minus the
             largest probability. ``"prototype"``: one minus the largest cosine
             similarity between the latent features and the source class
-            prototypes ``prototypes_``. ``None`` uses ``unknown_score_kind``.
+            prototypes ``prototypes_``. ``"knn"``: mean cosine distance of the
+            latent features to their ``n_neighbors`` nearest training-source
+            latents (far from all source data). ``"density_ratio"``:
+            ``log(d_source / d_target)``, the log ratio of the cosine distances
+            to the ``n_neighbors``-th nearest training-source and
+            training-target latents, a nearest-neighbour estimate of how much
+            denser the target is than the source around the sample (an unknown
+            class is dense in the target and absent from the source); needs
+            ``X_target`` at fit, and a training-target sample counts itself as
+            one of its neighbours. ``None`` uses ``unknown_score_kind``.
 
         Returns
         -------
@@ -563,10 +664,41 @@ class UniversalDAClassifier(BaseDeepClassifier):
             prototypes = _to_tensor(self.prototypes_, "cpu")
             cosine = F.normalize(latent, dim=1) @ F.normalize(prototypes, dim=1).T
             return (1.0 - cosine.max(dim=1).values).numpy().astype(np.float64)
+        if kind in ("knn", "density_ratio"):
+            return self._neighbour_score(self.transform(X), kind)
         proba = self.predict_proba(X)
         if kind == "max_softmax":
             return 1.0 - proba.max(axis=1)
         return prediction_entropy(torch.as_tensor(proba)).numpy()
+
+
+    def _neighbour_score(self, latent, kind, *, leave_one_out=False):
+        def distances(reference, skip=0):
+            reference = np.asarray(reference)
+            k = min(self.n_neighbors + skip, reference.shape[0])
+            search = NearestNeighbors(n_neighbors=k, metric="cosine").fit(reference)
+            return search.kneighbors(latent)[0][:, skip:]
+
+        # leave_one_out: ``latent`` is the training source itself; each sample's
+        # own point (distance 0) is not one of its neighbours.
+        source = distances(self.source_latent_, skip=int(leave_one_out))
+        if kind == "knn":
+            return source.mean(axis=1).astype(np.float64)
+        if self.target_latent_ is None:
+            raise ValueError(
+                'kind="density_ratio" needs target latents: fit with X_target.'
+            )
+        target = distances(self.target_latent_)
+        eps = 1e-12
+        return (np.log(source[:, -1] + eps) - np.log(target[:, -1] + eps)).astype(np.float64)
+
+    def _source_quantile_threshold(self, X, kind):
+        """``unknown_quantile`` of the training source's own unknown scores."""
+        if kind in ("knn", "density_ratio"):
+            scores = self._neighbour_score(self.source_latent_, kind, leave_one_out=True)
+        else:
+            scores = self.unknown_score(X, kind=kind)
+        return float(np.quantile(scores, self.unknown_quantile))
 
 
 def _same_label(a, b) -> bool:

@@ -10,6 +10,7 @@ from skdomain.experiments.morphology import (
     MorphologyConfig,
     _make_data,
     run,
+    unknown_scores,
 )
 
 TINY = dict(n_source=90, n_target=90, n_test=80, image_size=16, max_epochs=1)
@@ -38,7 +39,7 @@ def test_report_tables_and_figures_are_written(report):
     assert len(scores) == 2 * len(METHODS)
     assert set(scores.method) == set(METHODS)
     for column in ("known_accuracy", "unknown_accuracy", "h_score", "auroc_entropy",
-                   "auroc_prototype"):
+                   "auroc_prototype", "auroc_knn", "auroc_density_ratio"):
         assert scores[column].between(0, 1).all()
     closed = scores[scores.method.isin(["source-only", "MMD", "DANN"])]
     assert (closed.unknown_accuracy == 0).all() and (closed.h_score == 0).all()
@@ -74,3 +75,17 @@ def test_quick_mode_is_smaller_than_full_mode():
 def test_bad_settings_are_rejected(tmp_path, kwargs):
     with pytest.raises(ValueError):
         run(tmp_path, verbose=False, **kwargs)
+
+
+def test_experiment_scores_agree_with_the_estimator_scores():
+    from skdomain.universal import UniversalDAClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)
+    X_target, X_new = rng.normal(size=(50, 3)) + 0.5, rng.normal(size=(30, 3))
+    model = UniversalDAClassifier(max_epochs=2, random_state=0).fit(X, y, X_target=X_target)
+    scores = unknown_scores(model, X, y, X_new, X_target)
+    for kind in ("entropy", "prototype", "knn", "density_ratio"):
+        np.testing.assert_allclose(scores[kind], model.unknown_score(X_new, kind=kind),
+                                   rtol=1e-4, atol=1e-5, err_msg=kind)
+    assert "density_ratio" not in unknown_scores(model, X, y, X_new)

@@ -39,7 +39,11 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks(
-    [UniversalDAClassifier(**FAST), UniversalDAClassifier(**FAST, head="cosine")],
+    [
+        UniversalDAClassifier(**FAST),
+        UniversalDAClassifier(**FAST, head="cosine"),
+        UniversalDAClassifier(**FAST, pretrain_epochs=2, contrastive_weight=0.1),
+    ],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible_estimator(estimator, check):
@@ -210,3 +214,86 @@ def test_objective_switches_terms_off_and_respects_warmup():
     for _ in range(3):
         terms = memory(net, xs, ys, xt, 0.5)
     assert int(memory.memory_filled) == 4 and torch.isfinite(terms["clustering_loss"])
+
+
+def test_neighbour_scores_rank_the_unseen_cluster_above_known_samples(blobs_model):
+    model, X_target, y_target, centres = blobs_model
+    # New draws of the same four target blobs: the unknown blob is far from all
+    # source latents and dense in the training target.
+    _, _, X_new, y_new, _ = four_blobs(seed=1)
+    for kind in ("knn", "density_ratio"):
+        score = model.unknown_score(X_new, kind=kind)
+        assert score.shape == (len(X_new),) and np.all(np.isfinite(score))
+        assert np.median(score[y_new == 3]) > np.quantile(score[y_new < 3], 0.9), kind
+    assert model.source_latent_.shape == (240, model.n_latent_)
+    assert model.target_latent_.shape == (len(X_target), model.n_latent_)
+
+
+def test_density_ratio_needs_target_latents():
+    X, y, _, _, _ = four_blobs(n=10)
+    model = UniversalDAClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert model.target_latent_ is None
+    assert model.unknown_score(X, kind="knn").shape == (len(X),)
+    with pytest.raises(ValueError, match="X_target"):
+        model.unknown_score(X, kind="density_ratio")
+
+
+def test_contrastive_pretraining_and_term_are_opt_in():
+    X, y, X_target, _, _ = four_blobs(n=20)
+    kwargs = dict(max_epochs=2, random_state=0, hidden_units=(16,))
+    plain = UniversalDAClassifier(**kwargs).fit(X, y, X_target=X_target)
+    assert plain.pretrain_history_ == [] and "projection" not in plain.module_.extra_heads
+    assert "contrastive_loss" not in plain.history_[-1]
+    pre = UniversalDAClassifier(pretrain_epochs=4, **kwargs).fit(X, y, X_target=X_target)
+    assert len(pre.pretrain_history_) == 4
+    assert not np.allclose(pre.transform(X_target), plain.transform(X_target))
+    again = UniversalDAClassifier(pretrain_epochs=4, **kwargs).fit(X, y, X_target=X_target)
+    np.testing.assert_allclose(pre.predict_proba(X_target), again.predict_proba(X_target))
+    # A warm-start continuation trains on without pre-training again.
+    pre.set_params(warm_start=True).fit(X, y, X_target=X_target)
+    assert pre.pretrain_history_ == again.pretrain_history_
+    term = UniversalDAClassifier(contrastive_weight=0.5, **kwargs).fit(X, y, X_target=X_target)
+    assert term.history_[-1]["contrastive_loss"] > 0
+
+
+def test_contrastive_pretraining_on_images_lowers_its_loss():
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(64, 1, 8, 8)).astype(np.float32)
+    images[:32, :, 2:6, 2:6] += 3.0  # two kinds of image
+    labels = np.repeat([0, 1], 32)
+    model = UniversalDAClassifier(
+        module="deepmerge", max_epochs=1, pretrain_epochs=6, batch_size=32, lr=3e-3,
+        random_state=0,
+    ).fit(images[::2], labels[::2], X_target=images[1::2])
+    assert model.pretrain_history_[-1] < model.pretrain_history_[0]
+
+
+def test_predict_can_threshold_the_knn_score_at_a_source_quantile(blobs_model):
+    model, X_target, y_target, centres = blobs_model
+    X, y, _, _, _ = four_blobs()
+    knn = clone(model).set_params(unknown_score_kind="knn").fit(X, y, X_target=X_target)
+    # Leave-one-out source scores: about 5 % of the source lies above the threshold.
+    loo = knn._neighbour_score(knn.source_latent_, "knn", leave_one_out=True)
+    assert knn.unknown_threshold_ == pytest.approx(np.quantile(loo, 0.95))
+    assert np.all(loo > 0)  # no sample is its own neighbour
+    flagged = knn.predict(X) == -1
+    assert 0.01 < flagged.mean() < 0.15
+    predictions = knn.predict(X_target)
+    np.testing.assert_array_equal(
+        predictions == -1, knn.unknown_score(X_target) > knn.unknown_threshold_
+    )
+    assert np.mean(predictions[y_target == 3] == -1) > 0.8
+    strict = clone(knn).set_params(unknown_quantile=0.5).fit(X, y, X_target=X_target)
+    assert strict.unknown_threshold_ < knn.unknown_threshold_
+    assert np.mean(strict.predict(X) == -1) > np.mean(flagged)
+
+
+def test_density_ratio_threshold_may_be_negative():
+    X, y, X_target, _, _ = four_blobs(n=20)
+    model = UniversalDAClassifier(
+        max_epochs=2, random_state=0, unknown_score_kind="density_ratio", unknown_threshold=-1.0
+    ).fit(X, y, X_target=X_target)
+    assert model.unknown_threshold_ == -1.0
+    np.testing.assert_array_equal(
+        model.predict(X_target) == -1, model.unknown_score(X_target) > -1.0
+    )

@@ -39,6 +39,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from scipy.ndimage import zoom  # noqa: E402
+from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from ..classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier  # noqa: E402
 from ..datasets import make_galaxy_morphologies  # noqa: E402
@@ -61,7 +62,9 @@ UNIVERSAL_ABLATION = "universal, terms off"
 METHODS = (SOURCE_ONLY, MMD, DANN, UNIVERSAL, UNIVERSAL_ABLATION)
 KNOWN_CODES = tuple(range(9))
 LENS_CODE = 9
-SCORE_KINDS = ("entropy", "max_softmax", "prototype")
+SCORE_KINDS = ("entropy", "max_softmax", "prototype", "knn", "density_ratio")
+#: Neighbours of the ``knn`` and ``density_ratio`` scores.
+N_NEIGHBORS = 10
 METRICS = ("known_accuracy", "unknown_accuracy", "open_set_accuracy", "h_score")
 
 
@@ -94,6 +97,13 @@ class MorphologyConfig:
         Settings of :class:`~skdomain.universal.UniversalDAClassifier`.
     universal_domain_weight : float
         Its optional DANN term (0 gives the plain DeepAstroUDA objective).
+    pretrain_epochs, contrastive_weight : int, float
+        Its optional contrastive self-supervised pre-training on source and
+        target images, and contrastive term on target batches (0: off).
+    unknown_score_kind : str
+        The unknown score that its ``predict`` thresholds (``"entropy"``:
+        DeepAstroUDA; ``"knn"``: latent distance to the nearest source images,
+        thresholded at the 95 % quantile of the source's own distances).
     n_seeds : int
         Repetitions with new data and new weights.
 
@@ -125,6 +135,9 @@ class MorphologyConfig:
     head: str = "cosine"
     warmup: float = 0.2
     universal_domain_weight: float = 0.3
+    pretrain_epochs: int = 0
+    contrastive_weight: float = 0.0
+    unknown_score_kind: str = "entropy"
     n_seeds: int = 3
 
 
@@ -192,6 +205,9 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
         head=config.head,
         warmup=config.warmup,
         domain_weight=config.universal_domain_weight,
+        pretrain_epochs=config.pretrain_epochs,
+        contrastive_weight=config.contrastive_weight,
+        unknown_score_kind=config.unknown_score_kind,
         **common,
     )
     factories = {
@@ -214,12 +230,17 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
     return {name: factories[name]() for name in config.methods}
 
 
-def unknown_scores(model, X_source, y_source, X) -> dict:
-    """The three unknown scores of ``X`` for any fitted classifier.
+def unknown_scores(model, X_source, y_source, X, X_target=None) -> dict:
+    """The unknown scores of ``X`` for any fitted classifier.
 
     ``entropy`` and ``max_softmax`` come from ``predict_proba``; ``prototype``
     is one minus the largest cosine similarity between a sample's latent
-    features and the mean latent feature of each source class.
+    features and the mean latent feature of each source class; ``knn`` the
+    mean cosine distance to the :data:`N_NEIGHBORS` nearest source latents;
+    ``density_ratio`` (only with ``X_target``) the log ratio of the cosine
+    distances to the ``N_NEIGHBORS``-th nearest source and target latents.
+    The same definitions as :meth:`~skdomain.universal.UniversalDAClassifier.unknown_score`,
+    computed here from the latents so that closed-set models get them too.
 
     Returns
     -------
@@ -233,11 +254,25 @@ def unknown_scores(model, X_source, y_source, X) -> dict:
     )
     latent = torch.as_tensor(model.transform(X))
     cosine = F.normalize(latent, dim=1) @ F.normalize(prototypes, dim=1).T
-    return {
+
+    def neighbour_distances(reference):
+        k = min(N_NEIGHBORS, len(reference))
+        search = NearestNeighbors(n_neighbors=k, metric="cosine").fit(reference)
+        return search.kneighbors(latent.numpy())[0]
+
+    to_source = neighbour_distances(latent_source.numpy())
+    scores = {
         "entropy": prediction_entropy(proba).numpy(),
         "max_softmax": (1.0 - proba.max(dim=1).values).numpy(),
         "prototype": (1.0 - cosine.max(dim=1).values).numpy(),
+        "knn": to_source.mean(axis=1),
     }
+    if X_target is not None:
+        to_target = neighbour_distances(model.transform(X_target))
+        scores["density_ratio"] = np.log(to_source[:, -1] + 1e-12) - np.log(
+            to_target[:, -1] + 1e-12
+        )
+    return scores
 
 
 def run_seed(config: MorphologyConfig, seed: int, *, verbose: bool = True) -> dict:
@@ -266,7 +301,7 @@ def run_seed(config: MorphologyConfig, seed: int, *, verbose: bool = True) -> di
         model.fit(X_source, y_source, X_target=X_target)
         seconds = time.perf_counter() - start
         y_pred = model.predict(X_test)
-        scores = unknown_scores(model, X_source, y_source, X_test)
+        scores = unknown_scores(model, X_source, y_source, X_test, X_target)
         row = {"seed": seed, "method": name}
         row.update(open_set_scores(y_test, y_pred, known_classes=KNOWN_CODES))
         for kind, values in scores.items():
@@ -337,7 +372,8 @@ def _summary_lines(scores: pd.DataFrame) -> list[str]:
             f"unknown accuracy {cell(method, 'unknown_accuracy')}, H-score "
             f"{cell(method, 'h_score')}, unknown AUROC (entropy) "
             f"{cell(method, 'auroc_entropy')}, (prototype distance) "
-            f"{cell(method, 'auroc_prototype')}."
+            f"{cell(method, 'auroc_prototype')}, (k-NN source distance) "
+            f"{cell(method, 'auroc_knn')}."
         )
     if SOURCE_ONLY in means.index:
         base = means.loc[SOURCE_ONLY]
@@ -380,7 +416,8 @@ def _write_report(output_dir: Path, config: MorphologyConfig, results: list, qui
         "called unknown; `h_score`: harmonic mean of the two; `auroc_*`: AUROC of the "
         "unknown score for lenses vs known galaxies (entropy of the prediction, one minus "
         "the largest probability, cosine distance to the nearest source class prototype "
-        "in latent space)."
+        "in latent space, mean cosine distance to the 10 nearest source latents, log ratio "
+        "of the distances to the 10th nearest source and target latents)."
     )
     rho = float(np.log(len(KNOWN_CODES)) / 2)
     report.figure(
