@@ -12,18 +12,18 @@ __all__ = ["Report", "mean_std_table"]
 
 
 def mean_std_table(
-    frame: pd.DataFrame, by, columns, decimals: int = 3, ddof: int = 0
+    frame: pd.DataFrame, by, columns, decimals: int = 3, ddof: int = 1
 ) -> pd.DataFrame:
     """``mean ± std`` strings of ``columns`` grouped by ``by`` (std over seeds).
 
-    ``ddof=0`` gives the population standard deviation over the seeds, ``ddof=1``
-    the sample one; a group of one row gets a std of 0.
+    ``ddof=1`` (default) gives the sample standard deviation over the seeds,
+    ``ddof=0`` the population one; a group of one row gets a std of 0.
 
     Examples
     --------
     >>> df = pd.DataFrame({"method": ["a", "a"], "acc": [0.5, 0.7]})
     >>> mean_std_table(df, "method", ["acc"]).loc["a", "acc"]
-    '0.600 ± 0.100'
+    '0.600 ± 0.141'
     """
     grouped = frame.groupby(by, sort=False)[list(columns)]
     means, stds = grouped.mean(), grouped.std(ddof=ddof).fillna(0.0)

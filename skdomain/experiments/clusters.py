@@ -140,7 +140,7 @@ def _bootstrap_std(residual: np.ndarray, n_bootstrap: int, rng) -> tuple[float, 
     index = rng.integers(0, len(residual), size=(n_bootstrap, len(residual)))
     samples = residual[index]
     bias = samples.mean(1)
-    scatter = samples.std(1, ddof=1)
+    scatter = samples.std(1)
     rms = np.sqrt((samples**2).mean(1))
     return float(bias.std()), float(scatter.std()), float(rms.std())
 
@@ -239,7 +239,7 @@ def run_seed(config: ClustersConfig, seed: int, *, verbose: bool = True) -> dict
 
 
 def _mean_std(frame, by, columns, decimals=4):
-    return mean_std_table(frame, by, columns, decimals=decimals, ddof=1).reset_index()
+    return mean_std_table(frame, by, columns, decimals=decimals).reset_index()
 
 
 def _score_table(scores: pd.DataFrame) -> pd.DataFrame:

@@ -350,7 +350,6 @@ def _closing_table(metrics: pd.DataFrame) -> pd.DataFrame:
         frame,
         ["experiment", "method"],
         ["accuracy", "roc_auc", "accuracy gain", "AUC gain", "predicted_merger_fraction"],
-        ddof=1,
     )
     return table.rename(
         columns={
@@ -427,12 +426,12 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
         part = metrics[metrics.experiment == experiment]
         source, target = config.sim_domains if experiment == SIM2SIM else config.real_domains
         report.text(f"## {title} ({source} -> {target})")
-        table = mean_std_table(part, ["method", "domain"], list(BINARY_METRICS), ddof=1)
+        table = mean_std_table(part, ["method", "domain"], list(BINARY_METRICS))
         report.table(f"metrics_{experiment}", table, caption=f"{title}: all metrics")
         labels = results[0]["labels"][(experiment, TARGET)]
         methods = list(dict.fromkeys(part.method))
         probabilities = {m: results[0]["probabilities"][(experiment, m, TARGET)] for m in methods}
-        auc_text = mean_std_table(part[part.domain == TARGET], "method", ["roc_auc"], ddof=1)
+        auc_text = mean_std_table(part[part.domain == TARGET], "method", ["roc_auc"])
         auc_text = auc_text["roc_auc"].to_dict()
         fig, ax = plt.subplots(figsize=(4.8, 4.4))
         plot_roc_curves(

@@ -360,7 +360,7 @@ def _entropy_figure(entropy: pd.DataFrame, rho: float):
 
 def _summary_lines(scores: pd.DataFrame) -> list[str]:
     means = scores.groupby("method", sort=False).mean(numeric_only=True)
-    stds = scores.groupby("method", sort=False).std(ddof=0, numeric_only=True).fillna(0.0)
+    stds = scores.groupby("method", sort=False).std(ddof=1, numeric_only=True).fillna(0.0)
 
     def cell(method, column):
         return f"{means.loc[method, column]:.3f} ± {stds.loc[method, column]:.3f}"
@@ -399,7 +399,7 @@ def _write_report(output_dir: Path, config: MorphologyConfig, results: list, qui
         f"Zoo classes; target: {config.n_target} unlabelled {config.target_survey}-like "
         "images with other class proportions and strong lenses (unknown class); metrics on "
         f"{config.n_test} held-out target images. Every network is the DeepMerge CNN with "
-        "class-balanced cross-entropy. Numbers are mean ± std over seeds (ddof=0).\n\n"
+        "class-balanced cross-entropy. Numbers are mean ± std over seeds (ddof=1).\n\n"
         "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items())
     )
     report.text("## Summary\n\n" + "\n".join(_summary_lines(scores)))

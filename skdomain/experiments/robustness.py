@@ -293,7 +293,7 @@ def run_seed(config: RobustnessConfig, seed: int, *, verbose: bool = True) -> di
 
 
 def _mean_std(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
-    return mean_std_table(frame, by, columns, ddof=1).reset_index()
+    return mean_std_table(frame, by, columns).reset_index()
 
 
 def _markdown(frame: pd.DataFrame) -> str:
