@@ -605,12 +605,10 @@ default="entropy"
             (object when, say, the classes are strings and ``unknown_label`` an int).
         """
         proba = self.predict_proba(X)
-        entropy = prediction_entropy(torch.as_tensor(proba)).numpy()
-        known = self.classes_[np.argmax(proba, axis=1)]
         out = _label_array(self.classes_, self.unknown_label, proba.shape[0])
-        out[:] = known
-        if self.unknown_score_kind == "entropy":
-            score = entropy
+        out[:] = self.classes_[np.argmax(proba, axis=1)]
+        if self.unknown_score_kind == "entropy":  # reuse the probabilities: no second pass
+            score = prediction_entropy(torch.as_tensor(proba)).numpy()
         else:
             score = self.unknown_score(X, kind=self.unknown_score_kind)
         out[score > self.unknown_threshold_] = self.unknown_label
