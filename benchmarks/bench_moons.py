@@ -22,8 +22,7 @@ from torch import nn
 
 from skdomain import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from skdomain.datasets import make_rotated_moons
-from skdomain.losses import domain_adversarial_loss, mmd2
-from skdomain.modules import DomainDiscriminator, dann_schedule
+from skdomain.nn import DomainDiscriminator, dann_schedule, domain_adversarial_loss, mmd2
 
 EPOCHS, BATCH = 100, 64
 

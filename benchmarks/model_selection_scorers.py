@@ -24,11 +24,8 @@ import torch
 
 from skdomain import DANNClassifier, MMDClassifier
 from skdomain.datasets import make_rotated_moons
-from skdomain.model_selection import (
-    DomainAwareGridSearchCV,
-    LabelledTargetScorer,
-    make_unsupervised_scorers,
-)
+from skdomain.metrics import LabelledTargetScorer, make_unsupervised_scorers
+from skdomain.model_selection import DomainAwareGridSearchCV
 
 GRIDS = {
     "MMD": (MMDClassifier, "mmd_weight", [0.0, 1.0, 5.0, 10.0]),

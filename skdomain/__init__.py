@@ -1,10 +1,10 @@
 """skdomain: domain adaptation for science, the scikit-learn way."""
 
-from .classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
+from ._classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
+from ._regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
+from ._universal import UniversalDAClassifier
+from .physics import ScalingRelationRegressor, YxScalingRegressor
 from .pipeline import make_da_pipeline
-from .regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
-from .scaling_relations import ScalingRelationRegressor, YxScalingRegressor
-from .universal import UniversalDAClassifier
 
 __version__ = "0.1.0"
 

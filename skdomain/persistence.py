@@ -30,7 +30,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import BaseDeepClassifier, BaseDeepEstimator, BaseDeepRegressor, _resolve_device
+from .base import BaseDeepClassifier, BaseDeepEstimator, BaseDeepRegressor, _resolve_device
 
 __all__ = ["save_estimator", "load_estimator"]
 

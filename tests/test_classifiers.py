@@ -13,8 +13,7 @@ from sklearn.exceptions import NotFittedError
 from skdomain import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from skdomain.datasets import make_rotated_moons
 from skdomain.exceptions import DivergedError
-from skdomain.losses import domain_adversarial_loss
-from skdomain.modules import GradientReversal
+from skdomain.nn import GradientReversal, domain_adversarial_loss
 
 QUICK = dict(max_epochs=8, batch_size=32, hidden_units=(16,), random_state=0)
 CLASSIFIERS = [SourceOnlyClassifier, MMDClassifier, DANNClassifier]
@@ -155,7 +154,7 @@ def test_negative_loss_weight_is_rejected(cls, param, moons):
 
 
 def test_nan_loss_stops_training_and_names_the_term(moons, monkeypatch):
-    import skdomain.objectives as objectives
+    import skdomain.nn._objectives as objectives
 
     def broken_mmd(source, target, **kwargs):
         return (source.sum() + target.sum()) * float("nan")

@@ -60,7 +60,7 @@ def test_profiles_are_binned_without_the_true_mass(clusters):
     from sklearn.linear_model import LinearRegression
     from sklearn.model_selection import cross_val_predict
 
-    from skdomain.scaling_relations import YxScalingRegressor
+    from skdomain.physics import YxScalingRegressor
 
     X, y = clusters
     logged = log_observables(X)
@@ -88,7 +88,7 @@ def test_physics_overrides_and_bad_arguments():
 
 def test_yx_is_the_robust_proxy_between_flavours():
     """Relations fitted on one flavour: on the other, Yx degrades least."""
-    from skdomain.scaling_relations import ScalingRelationRegressor
+    from skdomain.physics import ScalingRelationRegressor
 
     X, y = make_cluster_profiles(2000, random_state=0)
     Xv, yv = make_cluster_profiles(2000, random_state=1)

@@ -49,7 +49,7 @@ def test_quick_mode_is_a_smaller_config():
 def test_plots_check_their_inputs():
     import numpy as np
 
-    from skdomain.plotting_clusters import plot_latent_domains, plot_predicted_vs_true
+    from skdomain.plotting import plot_latent_domains, plot_predicted_vs_true
 
     frame = pd.DataFrame({"method": ["a", "b"] * 4, "domain": ["x"] * 4 + ["y"] * 4,
                           "y_true": np.linspace(13.5, 15, 8), "y_pred": np.linspace(13.6, 15, 8)})

@@ -6,7 +6,8 @@ import pytest
 
 from skdomain import MMDClassifier
 from skdomain.datasets import make_rotated_moons
-from skdomain.model_selection import DomainAwareGridSearchCV, SoftNeighborhoodDensityScorer
+from skdomain.metrics import SoftNeighborhoodDensityScorer
+from skdomain.model_selection import DomainAwareGridSearchCV
 
 distributed = pytest.importorskip("distributed")
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from skdomain.classification import SourceOnlyClassifier
+from skdomain import SourceOnlyClassifier
 from skdomain.datasets import MergerNormalizer, make_galaxy_mergers
 from skdomain.inspection import conv_layer_names, grad_cam, latent_embedding, latent_features
-from skdomain.modules import DeepMergeEncoder, MLPEncoder
-from skdomain.plotting_inspection import image_to_rgb, plot_grad_cam, plot_latent_embedding
+from skdomain.nn import DeepMergeEncoder, MLPEncoder
+from skdomain.plotting import image_to_rgb, plot_grad_cam, plot_latent_embedding
 
 SIZE = 32
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skdomain.classification import MMDClassifier
+from skdomain import MMDClassifier
 from skdomain.datasets import make_galaxy_mergers
 from skdomain.experiments.mergers import (
     METHODS,
@@ -16,7 +16,7 @@ from skdomain.experiments.mergers import (
     _transfer,
     run,
 )
-from skdomain.plotting_mergers import plot_metric_bars, plot_roc_curves
+from skdomain.plotting import plot_metric_bars, plot_roc_curves
 
 TINY = dict(
     image_size=16,

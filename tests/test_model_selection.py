@@ -11,15 +11,13 @@ from sklearn.preprocessing import StandardScaler
 
 from skdomain import DANNClassifier, MMDClassifier
 from skdomain.datasets import make_rotated_moons
-from skdomain.model_selection import (
+from skdomain.metrics import (
     DAScorer,
-    DomainAwareGridSearchCV,
     PredictionEntropyScorer,
     SoftNeighborhoodDensityScorer,
-    da_cross_validate,
     make_unsupervised_scorers,
-    pair_target_rows,
 )
+from skdomain.model_selection import DomainAwareGridSearchCV, da_cross_validate, pair_target_rows
 from skdomain.pipeline import make_da_pipeline
 
 

@@ -78,7 +78,7 @@ def test_bad_settings_are_rejected(tmp_path, kwargs):
 
 
 def test_experiment_scores_agree_with_the_estimator_scores():
-    from skdomain.universal import UniversalDAClassifier
+    from skdomain import UniversalDAClassifier
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from skdomain.open_set_losses import (
+from skdomain.nn import (
     adaptive_clustering_loss,
     default_rho,
     entropy_separation_loss,

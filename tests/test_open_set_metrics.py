@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skdomain.open_set import (
+from skdomain.metrics import (
     h_score,
     known_accuracy,
     open_set_accuracy,
@@ -15,7 +15,7 @@ from skdomain.open_set import (
     unknown_accuracy,
     unknown_auroc,
 )
-from skdomain.plotting_open_set import plot_open_set_confusion, plot_open_set_latent
+from skdomain.plotting import plot_open_set_confusion, plot_open_set_latent
 
 KNOWN = [0, 1, 2]
 

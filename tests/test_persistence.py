@@ -117,7 +117,7 @@ def test_refuses_foreign_classes_and_objects(moons, fitted, tmp_path):
     (directory / "estimator.json").write_text(json.dumps(metadata))
     with pytest.raises(ValueError, match="only skdomain"):
         load_estimator(directory)
-    metadata["class"] = "skdomain.classification.DANNClassifier"
+    metadata["class"] = "skdomain._classification.DANNClassifier"
     metadata["params"]["optimizer"] = {"__optimizer__": "subprocess.Popen"}
     (directory / "estimator.json").write_text(json.dumps(metadata))
     with pytest.raises(ValueError, match="torch.optim"):

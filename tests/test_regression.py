@@ -7,9 +7,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skdomain import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
 from skdomain.datasets._clusters import make_cluster_profiles
-from skdomain.objectives import ReconstructionRegressionObjective
-from skdomain.regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
+from skdomain.nn import ReconstructionRegressionObjective
 from skdomain.shift import latent_mmd
 
 FAST = dict(max_epochs=10, batch_size=32, lr=2e-2, hidden_units=(16,), random_state=0)
@@ -65,7 +65,7 @@ def test_drrn_reconstruction_term_is_trained_and_weighted():
 
 
 def test_reconstruction_objective_domains():
-    from skdomain.modules import DomainAdaptationNetwork, MLPDecoder, MLPEncoder
+    from skdomain.nn import DomainAdaptationNetwork, MLPDecoder, MLPEncoder
 
     torch.manual_seed(0)
     net = DomainAdaptationNetwork(MLPEncoder(3, (8,)), torch.nn.Linear(8, 1),

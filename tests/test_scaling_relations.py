@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdomain.datasets._clusters import make_cluster_profiles
-from skdomain.scaling_relations import ScalingRelationRegressor, YxScalingRegressor
+from skdomain.physics import ScalingRelationRegressor, YxScalingRegressor
 
 
 def _power_law(slope, log_norm, scatter, n=400, seed=0, pivot=1e13):

@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skdomain import DANNClassifier, MMDClassifier
 from skdomain.datasets import make_rotated_moons
-from skdomain.model_selection import (
+from skdomain.metrics import (
     DeepEmbeddedValidationScorer,
     ImportanceWeightedScorer,
     LabelledTargetScorer,

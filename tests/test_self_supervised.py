@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skdomain.self_supervised import ProjectionHead, augment, nt_xent_loss, pretrain_contrastive
+from skdomain.nn import ProjectionHead, augment, nt_xent_loss, pretrain_contrastive
 
 
 @settings(max_examples=30, deadline=None)
@@ -37,8 +37,14 @@ def test_nt_xent_is_symmetric_finite_and_prefers_matching_views(seed, n, tempera
     loss = nt_xent_loss(z1, z2, temperature)
     assert torch.isfinite(loss) and loss >= 0
     torch.testing.assert_close(loss, nt_xent_loss(z2, z1, temperature))
-    # identical views of well-separated samples: lower loss than unrelated views
-    assert nt_xent_loss(z1, z1, temperature) <= loss + 1e-5 or torch.allclose(z1, z2)
+    # identical views of well-separated samples (orthogonal directions): lower loss
+    # than unrelated views. Random Gaussian rows are not well separated for small n,
+    # which is why the separated samples are built here rather than drawn.
+    separated = torch.eye(n) + 0.01 * torch.randn(n, n, generator=g)
+    mismatched = torch.roll(separated, 1, dims=0)  # each view paired with another sample
+    assert nt_xent_loss(separated, separated, temperature) < nt_xent_loss(
+        separated, mismatched, temperature
+    )
 
 
 def test_nt_xent_rejects_mismatched_views():

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skdomain.datasets._clusters import log_observables, make_cluster_profiles
-from skdomain.losses import mmd2
-from skdomain.plotting_shift import plot_shift_report
+from skdomain.nn import mmd2
+from skdomain.plotting import plot_shift_report
 from skdomain.shift import classifier_test, feature_tests, mmd_test, shift_report
 
 
@@ -33,7 +33,7 @@ def test_vectorised_bootstrap_auc_equals_roc_auc_score(seed, n, m, levels):
     """The rank-sum AUC of each bootstrap draw is sklearn's, ties included."""
     from sklearn.metrics import roc_auc_score
 
-    from skdomain.shift import _bootstrap_aucs
+    from skdomain.shift._two_sample import _bootstrap_aucs
 
     rng = np.random.default_rng(seed)
     scores = rng.integers(0, levels, n + m) / levels  # few levels: many ties

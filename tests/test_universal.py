@@ -7,7 +7,8 @@ import torch
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdomain.universal import CosineHead, UniversalDAClassifier, UniversalObjective
+from skdomain import UniversalDAClassifier
+from skdomain.nn import CosineHead, UniversalObjective
 
 FAST = dict(max_epochs=10, batch_size=32, lr=2e-2, hidden_units=(16,), random_state=0)
 
@@ -201,7 +202,7 @@ def test_optional_domain_adversarial_term():
 
 
 def test_objective_switches_terms_off_and_respects_warmup():
-    from skdomain.modules import DomainAdaptationNetwork, MLPEncoder
+    from skdomain.nn import DomainAdaptationNetwork, MLPEncoder
 
     net = DomainAdaptationNetwork(MLPEncoder(2, (8,)), CosineHead(8, 3))
     xs, ys, xt = torch.randn(6, 2), torch.tensor([0, 1, 2] * 2), torch.randn(6, 2)

@@ -396,7 +396,7 @@ class ScatterAugmenter(BaseEstimator):
     samplers of imbalanced-learn); with ``include_original=True`` the original
     clusters are kept alongside the copies. Train any regressor on its output to
     get a scatter-augmented model (the SANN of the seed paper is a
-    :class:`~skdomain.regression.SourceOnlyRegressor` trained this way).
+    :class:`~skdomain.SourceOnlyRegressor` trained this way).
 
     Parameters
     ----------

@@ -23,16 +23,15 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from .. import DRRNRegressor, SourceOnlyRegressor
 from ..datasets._clusters import (
     augment_scatter,
     log_observables,
     make_cluster_profiles,
 )
+from ..physics import ScalingRelationRegressor, YxScalingRegressor
 from ..pipeline import make_da_pipeline
-from ..plotting_clusters import plot_latent_domains, plot_predicted_vs_true
-from ..plotting_shift import plot_shift_report
-from ..regression import DRRNRegressor, SourceOnlyRegressor
-from ..scaling_relations import ScalingRelationRegressor, YxScalingRegressor
+from ..plotting import plot_latent_domains, plot_predicted_vs_true, plot_shift_report
 from ..shift import latent_mmd, shift_report
 from ._config import resolve_config, torch_threads
 from ._report import Report, mean_std_table

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
+from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from ..datasets import make_rotated_moons
-from ..plotting_decision import plot_decision_boundaries
+from ..plotting import plot_decision_boundaries
 from ._report import Report, mean_std_table
 
 __all__ = ["DemoConfig", "run", "evaluate"]

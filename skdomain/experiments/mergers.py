@@ -35,17 +35,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from ..classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier  # noqa: E402
+from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier  # noqa: E402
 from ..datasets._mergers import MergerNormalizer, make_galaxy_mergers  # noqa: E402
 from ..inspection import grad_cam, latent_embedding  # noqa: E402
 from ..metrics import BINARY_METRICS, binary_classification_metrics  # noqa: E402
-from ..modules import DeepMergeEncoder  # noqa: E402
-from ..plotting_inspection import (  # noqa: E402
+from ..nn import DeepMergeEncoder  # noqa: E402
+from ..plotting import (  # noqa: E402
     image_to_rgb,
     plot_grad_cam,
     plot_latent_embedding,
+    plot_metric_bars,
+    plot_roc_curves,
 )
-from ..plotting_mergers import plot_metric_bars, plot_roc_curves  # noqa: E402
 from ._config import resolve_config, torch_threads  # noqa: E402
 from ._report import Report, mean_std_table  # noqa: E402
 

@@ -11,13 +11,13 @@ loop:
 - source-only (no adaptation);
 - MMD and DANN (closed-set adaptation: they align the domains but can never
   answer unknown);
-- :class:`~skdomain.universal.UniversalDAClassifier` (class-balanced
+- :class:`~skdomain.UniversalDAClassifier` (class-balanced
   cross-entropy, adaptive clustering and entropy separation);
 - the same universal network with both unsupervised terms switched off (an
   ablation that isolates what the terms do; not run in ``--quick`` mode).
 
 On held-out DECaLS-like images the experiment measures the open-set metrics of
-:mod:`skdomain.open_set` (known-class accuracy, unknown accuracy, their mean,
+:mod:`skdomain.metrics` (known-class accuracy, unknown accuracy, their mean,
 H-score) and the AUROC of three unknown scores (prediction entropy, one minus
 the largest probability, latent distance to the source class prototypes) for
 every method, as mean and standard deviation over seeds.
@@ -41,16 +41,17 @@ import torch.nn.functional as F  # noqa: E402
 from scipy.ndimage import zoom  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
-from ..classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier  # noqa: E402
+from .. import (  # noqa: E402
+    DANNClassifier,
+    MMDClassifier,
+    SourceOnlyClassifier,
+    UniversalDAClassifier,  # noqa: E402
+)
 from ..datasets import make_galaxy_morphologies  # noqa: E402
 from ..datasets._morphologies import MORPHOLOGY_CLASSES, SURVEYS  # noqa: E402
-from ..open_set import open_set_scores, unknown_auroc  # noqa: E402
-from ..open_set_losses import prediction_entropy  # noqa: E402
-from ..plotting_open_set import (  # noqa: E402
-    plot_open_set_confusion,
-    plot_open_set_latent,
-)
-from ..universal import UniversalDAClassifier  # noqa: E402
+from ..metrics import open_set_scores, unknown_auroc  # noqa: E402
+from ..nn import prediction_entropy  # noqa: E402
+from ..plotting import plot_open_set_confusion, plot_open_set_latent
 from ._config import resolve_config, torch_threads  # noqa: E402
 from ._report import Report, mean_std_table  # noqa: E402
 
@@ -94,7 +95,7 @@ class MorphologyConfig:
     mmd_weight, domain_weight : float
         Adaptation weights of the MMD and DANN baselines.
     clustering_weight, separation_weight, margin, top_k, rank_on, clustering, head, warmup
-        Settings of :class:`~skdomain.universal.UniversalDAClassifier`.
+        Settings of :class:`~skdomain.UniversalDAClassifier`.
     universal_domain_weight : float
         Its optional DANN term (0 gives the plain DeepAstroUDA objective).
     pretrain_epochs, contrastive_weight : int, float
@@ -239,7 +240,7 @@ def unknown_scores(model, X_source, y_source, X, X_target=None) -> dict:
     mean cosine distance to the :data:`N_NEIGHBORS` nearest source latents;
     ``density_ratio`` (only with ``X_target``) the log ratio of the cosine
     distances to the ``N_NEIGHBORS``-th nearest source and target latents.
-    The same definitions as :meth:`~skdomain.universal.UniversalDAClassifier.unknown_score`,
+    The same definitions as :meth:`~skdomain.UniversalDAClassifier.unknown_score`,
     computed here from the latents so that closed-set models get them too.
 
     Returns

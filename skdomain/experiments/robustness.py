@@ -33,13 +33,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..classification import MMDClassifier, SourceOnlyClassifier  # noqa: E402
+from .. import MMDClassifier, SourceOnlyClassifier  # noqa: E402
 from ..datasets import make_galaxy_morphologies  # noqa: E402
-from ..plotting_robustness import (  # noqa: E402
-    plot_attack_examples,
-    plot_latent_distances,
-    plot_robustness_curves,
-)
+from ..plotting import plot_attack_examples, plot_latent_distances, plot_robustness_curves
 from ..robustness import (  # noqa: E402
     attack_results_frame,
     latent_shift_curve,

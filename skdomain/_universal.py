@@ -10,7 +10,6 @@ galaxy morphologies) end up with uncertain predictions and are returned as
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -19,205 +18,27 @@ import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
-from ._base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, _to_tensor
-from .losses import DEFAULT_BANDWIDTH_MULTIPLIERS
-from .modules import DomainAdaptationNetwork, DomainDiscriminator
-from .objectives import DISCRIMINATOR, Objective, _AlignmentTerms
-from .open_set_losses import (
-    adaptive_clustering_loss,
+from .base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, _to_tensor
+from .nn import (
+    DISCRIMINATOR,
+    PROJECTION,
+    CosineHead,
+    DomainAdaptationNetwork,
+    DomainDiscriminator,
+    ProjectionHead,
+    UniversalObjective,
     default_rho,
-    entropy_separation_loss,
-    neighbourhood_clustering_loss,
     prediction_entropy,
+    pretrain_contrastive,
 )
-from .self_supervised import ProjectionHead, augment, nt_xent_loss, pretrain_contrastive
 
-__all__ = ["UniversalDAClassifier", "UniversalObjective", "CosineHead", "UNKNOWN_SCORES"]
+__all__ = ["UniversalDAClassifier", "UNKNOWN_SCORES"]
 
 _WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
 
 #: Continuous unknown scores offered by :meth:`UniversalDAClassifier.unknown_score`.
 UNKNOWN_SCORES = ("entropy", "max_softmax", "prototype", "knn", "density_ratio")
-#: Name of the extra head used by the contrastive (self-supervised) terms.
-PROJECTION = "projection"
-
-
-class CosineHead(nn.Module):
-    """Classifier on the unit sphere: ``cos(feature, class weight) / temperature``.
-
-    Bounded logits: a sample far from the data cannot become arbitrarily
-    confident merely by having large features, which a linear head allows.
-
-    Examples
-    --------
-    >>> import torch
-    >>> head = CosineHead(4, 3, temperature=0.1)
-    >>> bool(head(100 * torch.randn(5, 4)).abs().max() <= 10 + 1e-5)
-    True
-    """
-
-    def __init__(self, n_features: int, n_classes: int, temperature: float = 0.05):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(n_classes, n_features) / math.sqrt(n_features))
-        self.temperature = float(temperature)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        cosine = F.linear(F.normalize(features, dim=1), F.normalize(self.weight, dim=1))
-        return cosine / self.temperature
-
-
-class UniversalObjective(Objective):
-    """Source cross-entropy + adaptive clustering + target entropy separation.
-
-    Parameters
-    ----------
-    n_classes : int
-        Number of known (source) classes ``K``.
-    latent_dim : int
-        Size of the latent features (for the memory bank).
-    class_weight : Tensor of shape (K,), optional
-        Weights of the cross-entropy.
-    clustering_weight : float
-        Weight of the clustering term (0 switches it off).
-    clustering : {"rank", "neighbourhood"}
-        ``"rank"``: :func:`~skdomain.open_set_losses.adaptive_clustering_loss`
-        over all pairs of the joint source + target batch. ``"neighbourhood"``:
-        :func:`~skdomain.open_set_losses.neighbourhood_clustering_loss` of the
-        target features against a first-in-first-out memory bank of recent
-        target features and the head's class vectors.
-    top_k : int
-        Ranks compared by the rank-statistics similarity labels.
-    rank_on : {"outputs", "features"}
-        Whether the similarity labels come from the ranks of the output
-        vectors (DeepAstroUDA) or of the latent features (Han et al. 2020).
-    separation_weight : float
-        Weight of the entropy separation of target predictions.
-    rho, margin : float
-        Entropy threshold and margin of the separation loss.
-    warmup : float in [0, 1)
-        Fraction of training during which only the cross-entropy is used, so
-        that the clustering and separation terms act on a classifier that has
-        already learnt the known classes.
-    memory_size : int
-        Rows of the memory bank (``clustering="neighbourhood"``).
-    nc_temperature : float
-        Temperature of the neighbourhood softmax.
-    domain_weight : float
-        Weight of a DANN domain-adversarial term on the latent features (needs
-        a ``"discriminator"`` extra head on the network); 0 switches it off.
-    contrastive_weight : float
-        Weight of a SimCLR NT-Xent term on two augmented views of the target
-        batch (needs a ``"projection"`` extra head); 0 switches it off.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skdomain.modules import DomainAdaptationNetwork, MLPEncoder
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (8,)), torch.nn.Linear(8, 3))
-    >>> objective = UniversalObjective(3, 8, rho=0.55)
-    >>> terms = objective(net, torch.randn(6, 2), torch.tensor([0, 1, 2] * 2),
-    ...                   torch.randn(6, 2), progress=0.5)
-    >>> sorted(terms)
-    ['classification_loss', 'clustering_loss', 'loss', 'separation_loss']
-    """
-
-    def __init__(
-        self,
-        n_classes: int,
-        latent_dim: int,
-        class_weight: torch.Tensor | None = None,
-        clustering_weight: float = 1.0,
-        clustering: str = "rank",
-        top_k: int = 2,
-        rank_on: str = "outputs",
-        separation_weight: float = 1.0,
-        rho: float | None = None,
-        margin: float = 0.5,
-        warmup: float = 0.0,
-        memory_size: int = 512,
-        nc_temperature: float = 0.05,
-        domain_weight: float = 0.0,
-        contrastive_weight: float = 0.0,
-    ):
-        super().__init__()
-        self.contrastive_weight = float(contrastive_weight)
-        self.alignment = _AlignmentTerms(
-            0.0, "unbiased", None, DEFAULT_BANDWIDTH_MULTIPLIERS, domain_weight, "dann"
-        )
-        if class_weight is not None:
-            self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
-        else:
-            self.class_weight = None
-        self.clustering_weight = float(clustering_weight)
-        self.clustering = clustering
-        self.top_k = int(top_k)
-        self.rank_on = rank_on
-        self.separation_weight = float(separation_weight)
-        self.rho = default_rho(n_classes) if rho is None else float(rho)
-        self.margin = float(margin)
-        self.warmup = float(warmup)
-        self.nc_temperature = float(nc_temperature)
-        if clustering == "neighbourhood":
-            self.register_buffer("memory", torch.zeros(int(memory_size), latent_dim))
-            self.register_buffer("memory_filled", torch.zeros((), dtype=torch.long))
-            self.register_buffer("memory_next", torch.zeros((), dtype=torch.long))
-
-    def task_loss(self, outputs, y):
-        return F.cross_entropy(outputs, y, weight=self.class_weight)
-
-    def _remember(self, features: torch.Tensor) -> None:
-        size = self.memory.shape[0]
-        features = F.normalize(features.detach(), dim=1)[:size]
-        rows = (self.memory_next + torch.arange(features.shape[0], device=features.device)) % size
-        self.memory[rows] = features.to(self.memory.dtype)
-        self.memory_next.copy_((self.memory_next + features.shape[0]) % size)
-        self.memory_filled.copy_(torch.clamp(self.memory_filled + features.shape[0], max=size))
-
-    def _clustering_term(self, network, logits, features, n_source):
-        if self.clustering == "rank":
-            rank_features = features if self.rank_on == "features" else None
-            return adaptive_clustering_loss(logits, k=self.top_k, rank_features=rank_features)
-        target_features = features[n_source:]
-        filled = int(self.memory_filled)
-        prototypes = getattr(network.head, "weight", None)
-        loss = neighbourhood_clustering_loss(
-            target_features, self.memory[:filled], prototypes, temperature=self.nc_temperature
-        )
-        self._remember(target_features)
-        return loss
-
-    def forward(self, network, x_source, y_source, x_target, progress):
-        n_source = x_source.shape[0]
-        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
-        features = network.encode(inputs)
-        logits = network.head(features)
-        terms = {"classification_loss": self.task_loss(logits[:n_source], y_source)}
-        if x_target is not None:
-            terms.update(
-                self.alignment(network, features[:n_source], features[n_source:], progress)
-            )
-        if x_target is not None and progress >= self.warmup:
-            if self.clustering_weight > 0:
-                terms["clustering_loss"] = self._clustering_term(
-                    network, logits, features, n_source
-                )
-            if self.separation_weight > 0:
-                terms["separation_loss"] = entropy_separation_loss(
-                    logits[n_source:], self.rho, self.margin
-                )
-        if x_target is not None and self.contrastive_weight > 0:
-            projection = network.extra_heads[PROJECTION]
-            views = [projection(network.encode(augment(x_target))) for _ in range(2)]
-            terms["contrastive_loss"] = nt_xent_loss(*views)
-        weights = {
-            "contrastive_loss": self.contrastive_weight,
-            **self.alignment.weights(),
-            "clustering_loss": self.clustering_weight,
-            "separation_loss": self.separation_weight,
-        }
-        return self.combine("classification_loss", terms, weights)
 
 
 def _label_array(labels, unknown_label, n: int) -> np.ndarray:
@@ -338,7 +159,7 @@ default="entropy"
     pretrain_epochs : int, default=0
         Epochs of contrastive self-supervised pre-training (SimCLR NT-Xent on
         two random views: rotation by a multiple of 90 degrees, flip, noise;
-        see :mod:`skdomain.self_supervised`) of the encoder on the source and
+        see :mod:`skdomain.nn`) of the encoder on the source and
         target inputs together, before the supervised training; 0 switches
         it off. Only a fresh fit pre-trains (not ``warm_start`` or
         ``partial_fit`` continuations).
@@ -369,13 +190,13 @@ default="entropy"
 
     See Also
     --------
-    skdomain.open_set : open-set metrics (H-score, unknown AUROC).
-    skdomain.open_set_losses : the clustering and separation losses.
+    skdomain.metrics : open-set metrics (H-score, unknown AUROC).
+    skdomain.nn : the clustering and separation losses.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skdomain.universal import UniversalDAClassifier
+    >>> from skdomain import UniversalDAClassifier
     >>> rng = np.random.default_rng(0)
     >>> centres = np.array([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0]])
     >>> X = np.vstack([c + rng.normal(size=(40, 2)) for c in centres[:2]])

@@ -7,10 +7,9 @@ import numbers
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import COMMON_PARAMETERS_DOC, BaseDeepRegressor
-from .losses import DEFAULT_BANDWIDTH_MULTIPLIERS
-from .modules import MLPDecoder
-from .objectives import DECODER, ReconstructionRegressionObjective, RegressionObjective
+from .base import COMMON_PARAMETERS_DOC, BaseDeepRegressor
+from .nn import DEFAULT_BANDWIDTH_MULTIPLIERS, MLPDecoder
+from .nn._objectives import DECODER, ReconstructionRegressionObjective, RegressionObjective
 
 __all__ = ["SourceOnlyRegressor", "MMDRegressor", "DRRNRegressor"]
 
@@ -81,7 +80,7 @@ class SourceOnlyRegressor(_DeepRegressor):
     Examples
     --------
     >>> import numpy as np
-    >>> from skdomain.regression import SourceOnlyRegressor
+    >>> from skdomain import SourceOnlyRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 3))
     >>> y = X @ [1.0, -2.0, 0.5]
@@ -138,7 +137,7 @@ class MMDRegressor(_DeepRegressor):
     __doc__ = f"""Deep regressor whose latent features are aligned across domains by MMD.
 
     Each step adds ``mmd_weight * MMD^2(source latents, target latents)`` to the
-    source mean squared error (see :func:`skdomain.losses.mmd2`).
+    source mean squared error (see :func:`skdomain.nn.mmd2`).
 
     Parameters
     ----------
@@ -158,7 +157,7 @@ class MMDRegressor(_DeepRegressor):
     Examples
     --------
     >>> import numpy as np
-    >>> from skdomain.regression import MMDRegressor
+    >>> from skdomain import MMDRegressor
     >>> rng = np.random.default_rng(0)
     >>> X, X_target = rng.normal(size=(100, 3)), rng.normal(0.5, 1, size=(100, 3))
     >>> reg = MMDRegressor(max_epochs=3, random_state=0).fit(X, X[:, 0], X_target=X_target)
@@ -256,12 +255,12 @@ class DRRNRegressor(_DeepRegressor):
 
     See Also
     --------
-    SourceOnlyRegressor, MMDRegressor, skdomain.modules.MLPDecoder
+    SourceOnlyRegressor, MMDRegressor, skdomain.nn.MLPDecoder
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skdomain.regression import DRRNRegressor
+    >>> from skdomain import DRRNRegressor
     >>> rng = np.random.default_rng(0)
     >>> X, X_target = rng.normal(size=(100, 4)), rng.normal(0.5, 1, size=(100, 4))
     >>> reg = DRRNRegressor(max_epochs=3, random_state=0).fit(X, X[:, 0], X_target=X_target)

@@ -50,7 +50,7 @@ def conv_layer_names(model) -> list[str]:
 
     Examples
     --------
-    >>> from skdomain.modules import DeepMergeEncoder
+    >>> from skdomain.nn import DeepMergeEncoder
     >>> conv_layer_names(DeepMergeEncoder((3, 16, 16)))
     ['features.0', 'features.4', 'features.8']
     """
@@ -186,7 +186,7 @@ def latent_features(model, X, *, batch_size=256) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from skdomain.modules import DeepMergeEncoder
+    >>> from skdomain.nn import DeepMergeEncoder
     >>> latent_features(DeepMergeEncoder((1, 16, 16)), np.zeros((4, 1, 16, 16))).shape
     (4, 32)
     """
@@ -251,7 +251,7 @@ def latent_embedding(
     Examples
     --------
     >>> import numpy as np
-    >>> from skdomain.modules import DeepMergeEncoder
+    >>> from skdomain.nn import DeepMergeEncoder
     >>> rng = np.random.default_rng(0)
     >>> X = {"a": rng.random((10, 1, 16, 16)), "b": rng.random((10, 1, 16, 16))}
     >>> frame = latent_embedding(DeepMergeEncoder((1, 16, 16)), X, random_state=0)

@@ -7,10 +7,9 @@ import numbers
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, common_parameters_doc
-from .losses import DEFAULT_BANDWIDTH_MULTIPLIERS
-from .modules import DomainDiscriminator
-from .objectives import DISCRIMINATOR, ClassificationObjective
+from .base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, common_parameters_doc
+from .nn import DEFAULT_BANDWIDTH_MULTIPLIERS, DomainDiscriminator
+from .nn._objectives import DISCRIMINATOR, ClassificationObjective
 
 __all__ = ["SourceOnlyClassifier", "MMDClassifier", "DANNClassifier"]
 
@@ -186,7 +185,7 @@ class MMDClassifier(_DeepClassifier):
 
     See Also
     --------
-    DANNClassifier, SourceOnlyClassifier, skdomain.losses.mmd2
+    DANNClassifier, SourceOnlyClassifier, skdomain.nn.mmd2
 
     Examples
     --------
@@ -300,7 +299,7 @@ class DANNClassifier(_DeepClassifier):
 
     See Also
     --------
-    MMDClassifier, SourceOnlyClassifier, skdomain.modules.GradientReversal
+    MMDClassifier, SourceOnlyClassifier, skdomain.nn.GradientReversal
 
     Examples
     --------

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from .open_set import open_set_confusion_matrix
+from ..metrics import open_set_confusion_matrix
 
 __all__ = ["plot_open_set_confusion", "plot_open_set_latent"]
 

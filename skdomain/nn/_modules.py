@@ -11,9 +11,11 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "CosineHead",
     "MLPEncoder",
     "DeepMergeEncoder",
     "GradientReversal",
@@ -325,3 +327,27 @@ def latent_dimension(encoder: nn.Module, sample_shape: Sequence[int]) -> int:
     finally:
         encoder.train(was_training)
     return int(out.flatten(1).shape[1])
+
+
+class CosineHead(nn.Module):
+    """Classifier on the unit sphere: ``cos(feature, class weight) / temperature``.
+
+    Bounded logits: a sample far from the data cannot become arbitrarily
+    confident merely by having large features, which a linear head allows.
+
+    Examples
+    --------
+    >>> import torch
+    >>> head = CosineHead(4, 3, temperature=0.1)
+    >>> bool(head(100 * torch.randn(5, 4)).abs().max() <= 10 + 1e-5)
+    True
+    """
+
+    def __init__(self, n_features: int, n_classes: int, temperature: float = 0.05):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_classes, n_features) / math.sqrt(n_features))
+        self.temperature = float(temperature)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        cosine = F.linear(F.normalize(features, dim=1), F.normalize(self.weight, dim=1))
+        return cosine / self.temperature

@@ -36,8 +36,7 @@ from skorch.callbacks import EarlyStopping
 from torch import nn
 
 from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
-from .modules import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, latent_dimension
-from .objectives import Objective
+from .nn import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, Objective, latent_dimension
 
 __all__ = [
     "BaseDeepEstimator",
@@ -51,7 +50,7 @@ _WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
 
 _COMMON_PARAMETERS_TEMPLATE = """module : None, "mlp", "deepmerge", nn.Module or class, default=None
         The encoder that maps inputs to the latent features the adaptation
-        losses align. ``None`` or ``"mlp"`` builds an :class:`~skdomain.modules.MLPEncoder`
+        losses align. ``None`` or ``"mlp"`` builds an :class:`~skdomain.nn.MLPEncoder`
         with ``hidden_units`` at fit time; ``"deepmerge"`` the DeepMerge CNN for
         images of shape (channels, height, width). A module instance is deep-copied
         at every fresh fit; a module class is called without arguments. The

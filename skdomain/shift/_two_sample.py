@@ -32,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from .losses import DEFAULT_BANDWIDTH_MULTIPLIERS, gaussian_kernel, mmd2
+from ..nn import DEFAULT_BANDWIDTH_MULTIPLIERS, gaussian_kernel, mmd2
 
 __all__ = [
     "MMDTestResult",
@@ -101,7 +101,7 @@ def mmd_test(
 ) -> MMDTestResult:
     """Kernel two-sample test: MMD^2 with a permutation p-value.
 
-    The statistic is the biased MMD^2 (:func:`skdomain.losses.mmd2`'s kernel: a
+    The statistic is the biased MMD^2 (:func:`skdomain.nn.mmd2`'s kernel: a
     mean of Gaussians, median-heuristic bandwidths on the pooled sample). The
     kernel matrix is computed once; all permutations of the domain labels are
     evaluated together as matrix products. The p-value is
@@ -387,7 +387,7 @@ def latent_mmd(model, X_a, X_b) -> float:
     Each latent dimension is standardised with the pooled mean and standard
     deviation first (constant dimensions dropped), so that networks whose
     latents have different scales are compared fairly; the kernel is
-    :func:`skdomain.losses.mmd2`'s (median heuristic).
+    :func:`skdomain.nn.mmd2`'s (median heuristic).
 
     Parameters
     ----------

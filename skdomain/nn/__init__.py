@@ -1,0 +1,97 @@
+"""Plain PyTorch building blocks of domain adaptation; nothing here knows scikit-learn.
+
+- modules: encoders (:class:`MLPEncoder`, :class:`DeepMergeEncoder`), heads
+  (:class:`CosineHead`, :class:`ProjectionHead`), :class:`DomainDiscriminator`
+  behind :class:`GradientReversal`, :class:`MLPDecoder`, and the
+  :class:`DomainAdaptationNetwork` that holds them;
+- losses: MMD (:func:`mmd2`), Fisher, entropy, domain-adversarial, open-set
+  (clustering, entropy separation) and contrastive (:func:`nt_xent_loss`);
+- objectives: a task loss plus weighted adaptation terms, called once per
+  training step.
+"""
+
+from ._contrastive import (
+    ProjectionHead,
+    augment,
+    nt_xent_loss,
+    pretrain_contrastive,
+)
+from ._losses import (
+    DEFAULT_BANDWIDTH_MULTIPLIERS,
+    domain_adversarial_loss,
+    entropy_loss,
+    fisher_loss,
+    gaussian_kernel,
+    median_heuristic_sigma2,
+    mmd2,
+    mmd2_linear,
+    pairwise_squared_distances,
+)
+from ._modules import (
+    CosineHead,
+    DeepMergeEncoder,
+    DomainAdaptationNetwork,
+    DomainDiscriminator,
+    GradientReversal,
+    MLPDecoder,
+    MLPEncoder,
+    dann_schedule,
+    latent_dimension,
+)
+from ._objectives import (
+    DECODER,
+    DISCRIMINATOR,
+    PROJECTION,
+    ClassificationObjective,
+    Objective,
+    ReconstructionRegressionObjective,
+    RegressionObjective,
+    UniversalObjective,
+)
+from ._open_set_losses import (
+    adaptive_clustering_loss,
+    default_rho,
+    entropy_separation_loss,
+    neighbourhood_clustering_loss,
+    prediction_entropy,
+    rank_similarity_labels,
+)
+
+__all__ = [
+    "ClassificationObjective",
+    "CosineHead",
+    "DECODER",
+    "DEFAULT_BANDWIDTH_MULTIPLIERS",
+    "DISCRIMINATOR",
+    "DeepMergeEncoder",
+    "DomainAdaptationNetwork",
+    "DomainDiscriminator",
+    "GradientReversal",
+    "MLPDecoder",
+    "MLPEncoder",
+    "Objective",
+    "PROJECTION",
+    "ProjectionHead",
+    "ReconstructionRegressionObjective",
+    "RegressionObjective",
+    "UniversalObjective",
+    "adaptive_clustering_loss",
+    "augment",
+    "dann_schedule",
+    "default_rho",
+    "domain_adversarial_loss",
+    "entropy_loss",
+    "entropy_separation_loss",
+    "fisher_loss",
+    "gaussian_kernel",
+    "latent_dimension",
+    "median_heuristic_sigma2",
+    "mmd2",
+    "mmd2_linear",
+    "neighbourhood_clustering_loss",
+    "nt_xent_loss",
+    "pairwise_squared_distances",
+    "prediction_entropy",
+    "pretrain_contrastive",
+    "rank_similarity_labels",
+]
