@@ -6,8 +6,8 @@ import pytest
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.decomposition import PCA
-from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
