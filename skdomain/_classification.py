@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._compat import Interval, StrOptions
 from .base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, common_parameters_doc
 from .nn import DEFAULT_BANDWIDTH_MULTIPLIERS, DomainDiscriminator
 from .nn._objectives import DISCRIMINATOR, ClassificationObjective

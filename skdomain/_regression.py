@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._compat import Interval, StrOptions
 from .base import COMMON_PARAMETERS_DOC, BaseDeepRegressor
 from .nn import DEFAULT_BANDWIDTH_MULTIPLIERS, MLPDecoder
 from .nn._objectives import DECODER, ReconstructionRegressionObjective, RegressionObjective

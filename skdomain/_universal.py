@@ -16,9 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import Interval, StrOptions
 from .base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, _to_tensor
 from .nn import (
     DISCRIMINATOR,

@@ -22,19 +22,18 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
+from ._compat import Interval, StrOptions, _fit_context
 from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
 from .nn import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, Objective, latent_dimension
 

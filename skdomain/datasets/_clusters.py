@@ -36,7 +36,8 @@ import pandas as pd
 from scipy.integrate import cumulative_trapezoid
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+
+from .._compat import Interval
 
 __all__ = [
     "FLAVOURS",

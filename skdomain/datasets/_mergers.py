@@ -28,11 +28,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._compat import Interval, StrOptions, _fit_context
 from ._morphologies import _col, _gaussian_blobs, _sersic, _tidal_tail
 
 __all__ = [

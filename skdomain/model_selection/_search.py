@@ -14,17 +14,14 @@ for these searches live in :mod:`skdomain.metrics`.
 from __future__ import annotations
 
 import numpy as np
+import sklearn
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.model_selection import cross_validate as _sk_cross_validate
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+
+from .._compat import StrOptions
 
 __all__ = [
     "DomainAwareGridSearchCV",
@@ -135,7 +132,7 @@ class _TargetBoundEstimator(BaseEstimator):
         self.scoring_target_ = (
             self.X_target if held_out.size < 2 else _take_rows(self.X_target, held_out)
         )
-        if _routing_enabled():
+        if sklearn.get_config()["enable_metadata_routing"]:
             params = process_routing(self, "fit", **params).estimator.fit
         estimator = clone(self.estimator)
         estimator.fit(X, y, X_target=X_target_fit, **params)

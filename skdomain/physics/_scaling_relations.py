@@ -14,9 +14,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+
+from .._compat import StrOptions, _fit_context
 
 __all__ = ["ScalingRelationRegressor", "YxScalingRegressor"]
 
