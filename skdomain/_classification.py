@@ -24,11 +24,11 @@ _CLASSIFIER_CONSTRAINTS = {
 }
 
 _EXTRA_TERMS_DOC = """fisher_weight : float, default=0.0
-        Weight of the Fisher loss on source latents (learnable class centres):
-        compact classes, far-apart centres. 0 switches it off.
+        Weight of the Fisher loss on source latents (learnable class centers):
+        compact classes, far-apart centers. 0 switches it off.
     entropy_weight : float, default=0.0
         Weight of the entropy of the predictions on source and target
-        (entropy minimisation). 0 switches it off.
+        (entropy minimization). 0 switches it off.
     fisher_form : {"ratio", "difference"}, default="ratio"
         Trace-ratio (intra / inter) or difference (intra - inter) Fisher loss."""
 

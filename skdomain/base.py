@@ -324,7 +324,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, X_target=None):
-        """Train on labelled source data, aligning it with unlabelled target data.
+        """Train on labeled source data, aligning it with unlabeled target data.
 
         Parameters
         ----------
@@ -333,7 +333,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Source labels.
         X_target : array-like of shape (n_target, ...), default=None
-            Unlabelled target inputs with the same sample shape as ``X``. Without
+            Unlabeled target inputs with the same sample shape as ``X``. Without
             it the estimator is an ordinary supervised model.
 
         Returns
@@ -515,9 +515,9 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
 
 class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
-    """Shared regression logic: targets are standardised inside the network.
+    """Shared regression logic: targets are standardized inside the network.
 
-    Fitted ``y_mean_`` and ``y_scale_`` undo the standardisation at prediction.
+    Fitted ``y_mean_`` and ``y_scale_`` undo the standardization at prediction.
     """
 
     def _encode_y(self, y, *, fitting: bool):

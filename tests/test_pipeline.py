@@ -64,7 +64,7 @@ def test_fit_transformers_on_both_standardises_the_union(domains):
 
 
 def test_plain_pipeline_would_pass_target_unscaled(domains):
-    """The failure DAPipeline exists for (plain scikit-learn behaviour)."""
+    """The failure DAPipeline exists for (plain scikit-learn behavior)."""
     X, y, X_target, _ = domains
     pipe = make_pipeline(StandardScaler(), RecordingClassifier())
     pipe.fit(X, y, recordingclassifier__X_target=X_target)

@@ -167,11 +167,11 @@ class DomainAwareGridSearchCV(GridSearchCV):
     """Grid search that gives every fold the target domain the way the user chose.
 
     ``fit(X, y, X_target=X_target)`` cross-validates every candidate on the
-    labelled source ``X, y`` and trains each fold with target rows chosen by
+    labeled source ``X, y`` and trains each fold with target rows chosen by
     ``target_split``, never by the length of ``X_target``:
 
     - ``"whole"``: every fold's fit gets all of ``X_target`` (the usual
-      transductive setting: the unlabelled observations are all available);
+      transductive setting: the unlabeled observations are all available);
       unsupervised scorers score on all of it too.
     - ``"split"``: the target rows are paired at random with source rows
       (:func:`pair_target_rows`) and follow their partner's fold: a fold
@@ -273,10 +273,10 @@ class DomainAwareGridSearchCV(GridSearchCV):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Labelled source inputs.
+            Labeled source inputs.
         y : array-like of shape (n_samples,)
         X_target : array-like of shape (n_target, ...)
-            Unlabelled target inputs; required.
+            Unlabeled target inputs; required.
         **params : dict
             Other parameters of ``GridSearchCV.fit`` (``groups``, fit params).
 
@@ -336,9 +336,9 @@ def da_cross_validate(
     ----------
     estimator : estimator whose ``fit`` accepts ``X_target``
     X, y : array-like
-        Labelled source data.
+        Labeled source data.
     X_target : array-like of shape (n_target, ...)
-        Unlabelled target data.
+        Unlabeled target data.
     target_split : {"whole", "split"}, default="whole"
         As in :class:`DomainAwareGridSearchCV`.
     groups, scoring, cv, n_jobs, verbose, return_train_score, error_score
