@@ -109,6 +109,29 @@ def _pipeline_has(attr):
     return check
 
 
+def _delegated(method, summary, returns):
+    """A ``DAPipeline`` method that runs ``method`` of a plain Pipeline over the fitted steps."""
+
+    def delegate(self, X, **params):
+        return getattr(self._fitted_pipeline(), method)(X, **params)
+
+    delegate.__name__ = method
+    delegate.__qualname__ = f"DAPipeline.{method}"
+    delegate.__doc__ = f"""{summary}
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+    **params : dict
+        Metadata, routed as in :meth:`sklearn.pipeline.Pipeline.{method}`.
+
+    Returns
+    -------
+    {returns}
+    """
+    return available_if(_pipeline_has(method))(delegate)
+
+
 class DAPipeline(BaseEstimator):
     """A pipeline whose ``fit`` transforms ``X_target`` too.
 
@@ -444,115 +467,39 @@ class DAPipeline(BaseEstimator):
         return Xt
 
     # Everything without X_target: a plain Pipeline over the fitted steps ---
-    @available_if(_pipeline_has("predict"))
-    def predict(self, X, **params):
-        """Transform ``X`` with the transformer steps and predict with the final one.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        **params : dict
-            Routed as in :meth:`sklearn.pipeline.Pipeline.predict`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._fitted_pipeline().predict(X, **params)
-
-    @available_if(_pipeline_has("predict_proba"))
-    def predict_proba(self, X, **params):
-        """Class probabilities of the final step for the transformed ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        **params : dict
-            As in :meth:`sklearn.pipeline.Pipeline.predict_proba`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return self._fitted_pipeline().predict_proba(X, **params)
-
-    @available_if(_pipeline_has("predict_log_proba"))
-    def predict_log_proba(self, X, **params):
-        """Log class probabilities of the final step for the transformed ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        **params : dict
-            As in :meth:`sklearn.pipeline.Pipeline.predict_log_proba`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return self._fitted_pipeline().predict_log_proba(X, **params)
-
-    @available_if(_pipeline_has("decision_function"))
-    def decision_function(self, X, **params):
-        """Decision function of the final step for the transformed ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        **params : dict
-            As in :meth:`sklearn.pipeline.Pipeline.decision_function`.
-
-        Returns
-        -------
-        ndarray
-        """
-        return self._fitted_pipeline().decision_function(X, **params)
-
-    @available_if(_pipeline_has("score_samples"))
-    def score_samples(self, X):
-        """Per-sample scores of the final step for the transformed ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._fitted_pipeline().score_samples(X)
-
-    @available_if(_pipeline_has("transform"))
-    def transform(self, X, **params):
-        """Apply every step's ``transform`` (the final step's too).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        **params : dict
-            As in :meth:`sklearn.pipeline.Pipeline.transform`.
-
-        Returns
-        -------
-        array-like
-        """
-        return self._fitted_pipeline().transform(X, **params)
-
-    @available_if(_pipeline_has("inverse_transform"))
-    def inverse_transform(self, X, **params):
-        """Apply every step's ``inverse_transform``, last step first.
-
-        Parameters
-        ----------
-        X : array-like
-        **params : dict
-            As in :meth:`sklearn.pipeline.Pipeline.inverse_transform`.
-
-        Returns
-        -------
-        array-like
-        """
-        return self._fitted_pipeline().inverse_transform(X, **params)
+    predict = _delegated(
+        "predict",
+        "Transform ``X`` with the transformer steps and predict with the final one.",
+        "ndarray of shape (n_samples,)",
+    )
+    predict_proba = _delegated(
+        "predict_proba",
+        "Class probabilities of the final step for the transformed ``X``.",
+        "ndarray of shape (n_samples, n_classes)",
+    )
+    predict_log_proba = _delegated(
+        "predict_log_proba",
+        "Log class probabilities of the final step for the transformed ``X``.",
+        "ndarray of shape (n_samples, n_classes)",
+    )
+    decision_function = _delegated(
+        "decision_function",
+        "Decision function of the final step for the transformed ``X``.",
+        "ndarray",
+    )
+    score_samples = _delegated(
+        "score_samples",
+        "Per-sample scores of the final step for the transformed ``X``.",
+        "ndarray of shape (n_samples,)",
+    )
+    transform = _delegated(
+        "transform", "Apply every step's ``transform`` (the final step's too).", "array-like"
+    )
+    inverse_transform = _delegated(
+        "inverse_transform",
+        "Apply every step's ``inverse_transform``, last step first.",
+        "array-like",
+    )
 
     @available_if(_pipeline_has("score"))
     def score(self, X, y=None, sample_weight=None, **params):
