@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._compat import Interval, StrOptions
 from .base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, common_parameters_doc
 from .nn import DEFAULT_BANDWIDTH_MULTIPLIERS, DomainDiscriminator
 from .nn._objectives import DISCRIMINATOR, ClassificationObjective
@@ -24,11 +24,11 @@ _CLASSIFIER_CONSTRAINTS = {
 }
 
 _EXTRA_TERMS_DOC = """fisher_weight : float, default=0.0
-        Weight of the Fisher loss on source latents (learnable class centres):
-        compact classes, far-apart centres. 0 switches it off.
+        Weight of the Fisher loss on source latents (learnable class centers):
+        compact classes, far-apart centers. 0 switches it off.
     entropy_weight : float, default=0.0
         Weight of the entropy of the predictions on source and target
-        (entropy minimisation). 0 switches it off.
+        (entropy minimization). 0 switches it off.
     fisher_form : {"ratio", "difference"}, default="ratio"
         Trace-ratio (intra / inter) or difference (intra - inter) Fisher loss."""
 

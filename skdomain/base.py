@@ -22,19 +22,18 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
+from ._compat import Interval, StrOptions, _fit_context
 from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
 from .nn import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, Objective, latent_dimension
 
@@ -325,7 +324,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, X_target=None):
-        """Train on labelled source data, aligning it with unlabelled target data.
+        """Train on labeled source data, aligning it with unlabeled target data.
 
         Parameters
         ----------
@@ -334,7 +333,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Source labels.
         X_target : array-like of shape (n_target, ...), default=None
-            Unlabelled target inputs with the same sample shape as ``X``. Without
+            Unlabeled target inputs with the same sample shape as ``X``. Without
             it the estimator is an ordinary supervised model.
 
         Returns
@@ -516,9 +515,9 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
 
 class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
-    """Shared regression logic: targets are standardised inside the network.
+    """Shared regression logic: targets are standardized inside the network.
 
-    Fitted ``y_mean_`` and ``y_scale_`` undo the standardisation at prediction.
+    Fitted ``y_mean_`` and ``y_scale_`` undo the standardization at prediction.
     """
 
     def _encode_y(self, y, *, fitting: bool):

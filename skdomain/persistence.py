@@ -11,7 +11,7 @@ a model from a source you do not trust. :func:`save_estimator` writes instead
   scaling), as plain JSON.
 
 :func:`load_estimator` reads the JSON, accepts only skdomain estimator classes
-and ``torch.optim`` optimisers from it, rebuilds the network and loads the
+and ``torch.optim`` optimizers from it, rebuilds the network and loads the
 weights with ``torch.load(..., weights_only=True)``, which unpickles tensors and
 plain containers only, never arbitrary objects.
 """

@@ -9,7 +9,7 @@ target data; ``progress`` in [0, 1] is the fraction of training done (used by
 schedules such as DANN's gradient reversal).
 
 Objectives own the parameters that belong to a loss rather than to the network
-(the Fisher loss's class centres), so the optimiser trains them too. Nothing
+(the Fisher loss's class centers), so the optimizer trains them too. Nothing
 here knows about scikit-learn.
 """
 
@@ -34,7 +34,7 @@ from ._open_set_losses import (
     adaptive_clustering_loss,
     default_rho,
     entropy_separation_loss,
-    neighbourhood_clustering_loss,
+    neighborhood_clustering_loss,
 )
 
 __all__ = [
@@ -131,7 +131,7 @@ class ClassificationObjective(Objective):
     ----------
     n_classes : int
     latent_dim : int
-        Size of the latent features (for the Fisher class centres).
+        Size of the latent features (for the Fisher class centers).
     class_weight : Tensor of shape (n_classes,), optional
         Weights of the cross-entropy.
     mmd_weight, domain_weight, fisher_weight, entropy_weight : float
@@ -186,7 +186,7 @@ class ClassificationObjective(Objective):
         self.fisher_inter_weight = float(fisher_inter_weight)
         self.entropy_weight = float(entropy_weight)
         if self.fisher_weight > 0:
-            self.centres = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
+            self.centers = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
 
     def task_loss(self, outputs, y):
         return F.cross_entropy(outputs, y, weight=self.class_weight)
@@ -204,7 +204,7 @@ class ClassificationObjective(Objective):
             terms["fisher_loss"] = fisher_loss(
                 source_features,
                 y_source,
-                self.centres,
+                self.centers,
                 form=self.fisher_form,
                 inter_weight=self.fisher_inter_weight,
             )
@@ -221,7 +221,7 @@ class ClassificationObjective(Objective):
 class RegressionObjective(Objective):
     """Mean squared error on the source plus optional MMD / DANN alignment.
 
-    Targets are expected standardised (the regressors do that).
+    Targets are expected standardized (the regressors do that).
 
     Examples
     --------
@@ -285,7 +285,7 @@ class ReconstructionRegressionObjective(RegressionObjective):
     The network needs an extra head named ``"decoder"`` mapping latent features
     back to the input shape. The reconstruction term is the mean squared error
     between the decoder's output and the inputs of the chosen domains, so the
-    shared encoder must describe the unlabelled target inputs too.
+    shared encoder must describe the unlabeled target inputs too.
 
     Parameters
     ----------
@@ -362,10 +362,10 @@ class UniversalObjective(Objective):
         Weights of the cross-entropy.
     clustering_weight : float
         Weight of the clustering term (0 switches it off).
-    clustering : {"rank", "neighbourhood"}
+    clustering : {"rank", "neighborhood"}
         ``"rank"``: :func:`~skdomain.nn.adaptive_clustering_loss`
-        over all pairs of the joint source + target batch. ``"neighbourhood"``:
-        :func:`~skdomain.nn.neighbourhood_clustering_loss` of the
+        over all pairs of the joint source + target batch. ``"neighborhood"``:
+        :func:`~skdomain.nn.neighborhood_clustering_loss` of the
         target features against a first-in-first-out memory bank of recent
         target features and the head's class vectors.
     top_k : int
@@ -382,9 +382,9 @@ class UniversalObjective(Objective):
         that the clustering and separation terms act on a classifier that has
         already learnt the known classes.
     memory_size : int
-        Rows of the memory bank (``clustering="neighbourhood"``).
+        Rows of the memory bank (``clustering="neighborhood"``).
     nc_temperature : float
-        Temperature of the neighbourhood softmax.
+        Temperature of the neighborhood softmax.
     domain_weight : float
         Weight of a DANN domain-adversarial term on the latent features (needs
         a ``"discriminator"`` extra head on the network); 0 switches it off.
@@ -440,7 +440,7 @@ class UniversalObjective(Objective):
         self.margin = float(margin)
         self.warmup = float(warmup)
         self.nc_temperature = float(nc_temperature)
-        if clustering == "neighbourhood":
+        if clustering == "neighborhood":
             self.register_buffer("memory", torch.zeros(int(memory_size), latent_dim))
             self.register_buffer("memory_filled", torch.zeros((), dtype=torch.long))
             self.register_buffer("memory_next", torch.zeros((), dtype=torch.long))
@@ -463,7 +463,7 @@ class UniversalObjective(Objective):
         target_features = features[n_source:]
         filled = int(self.memory_filled)
         prototypes = getattr(network.head, "weight", None)
-        loss = neighbourhood_clustering_loss(
+        loss = neighborhood_clustering_loss(
             target_features, self.memory[:filled], prototypes, temperature=self.nc_temperature
         )
         self._remember(target_features)
