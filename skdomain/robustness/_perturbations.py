@@ -328,7 +328,7 @@ def hot_pixels(X, strength, *, random_state=None, amplitude=1.0):
     X : array-like of shape (n, channels, height, width)
         Images.
     strength : float in [0, 1]
-        Expected fraction of pixel positions hit.
+        Fraction of the pixel positions that are hit, on average.
     random_state : int, RandomState instance or None
         Seed of the hits (nested across strengths).
     amplitude : float
