@@ -76,6 +76,17 @@ def _check_images(X) -> np.ndarray:
     return X
 
 
+def _check_labelled_images(X, y):
+    """A batch of images and one label per image, as arrays."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 4:
+        raise ValueError(f"X must have shape (n, channels, height, width), got {X.shape}.")
+    if len(X) != len(y):
+        raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}.")
+    return X, y
+
+
 def _check_strength(strength, name: str = "strength") -> float:
     if not isinstance(strength, numbers.Real) or isinstance(strength, bool):
         raise ValueError(f"{name} must be a real number, got {strength!r}.")
