@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import matplotlib
@@ -24,3 +25,30 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="module")
+def report(request, tmp_path_factory):
+    """The report of the experiment a test module tests, at the module's ``TINY`` size.
+
+    ``tests/test_<name>_experiment.py`` defines the ``TINY`` overrides of
+    ``skdomain.experiments.<name>``; its ``run`` writes the report once per
+    module (two seeds) into a temporary folder ``<name>``.
+    """
+    module = request.module
+    name = module.__name__.rpartition(".")[2].removeprefix("test_").removesuffix("_experiment")
+    run = importlib.import_module(f"skdomain.experiments.{name}").run
+    return run(tmp_path_factory.mktemp(name), n_seeds=2, verbose=False, **module.TINY)
+
+
+@pytest.fixture
+def assert_figures_linked():
+    """Check that every figure exists, is not empty and is linked from the report."""
+
+    def check(report, figures):
+        text = report.read_text()
+        for figure in figures:
+            assert (report.parent / figure).stat().st_size > 0
+            assert f"({figure})" in text
+
+    return check

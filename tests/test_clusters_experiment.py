@@ -3,15 +3,10 @@
 import pandas as pd
 import pytest
 
-from skdomain.experiments.clusters import QUICK_OVERRIDES, ClustersConfig, run
+from skdomain.experiments.clusters import QUICK_OVERRIDES, ClustersConfig
 
 TINY = dict(n_train=240, n_test=120, max_epochs=2, n_bootstrap=10, n_permutations=20,
             n_augment=1, hidden_units=(16, 8))
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    return run(tmp_path_factory.mktemp("clusters"), n_seeds=2, verbose=False, **TINY)
 
 
 def test_report_and_figures_are_written(report):

@@ -112,25 +112,19 @@ def test_latent_features_of_estimator_and_module(trained, mergers):
 
 def test_latent_embedding_subsamples_and_labels(trained, mergers):
     X, y, X_test, y_test = mergers
-    frame = latent_embedding(
-        trained,
-        {"source": X_test, "other": X[:20]},
-        labels={"source": y_test},
-        max_samples=25,
-        random_state=0,
-    )
+    def embed():
+        domains = {"source": X_test, "other": X[:20]}
+        return latent_embedding(
+            trained, domains, labels={"source": y_test}, max_samples=25, random_state=0
+        )
+
+    frame = embed()
     assert list(frame.columns) == ["tsne_1", "tsne_2", "domain", "label", "index"]
     assert (frame.domain == "source").sum() == 25 and (frame.domain == "other").sum() == 20
     source = frame[frame.domain == "source"]
     np.testing.assert_array_equal(source.label.to_numpy(), y_test[source["index"]])
     assert frame[frame.domain == "other"].label.isna().all()
-    again = latent_embedding(
-        trained,
-        {"source": X_test, "other": X[:20]},
-        labels={"source": y_test},
-        max_samples=25,
-        random_state=0,
-    )
+    again = embed()
     np.testing.assert_allclose(frame[["tsne_1", "tsne_2"]], again[["tsne_1", "tsne_2"]])
     with pytest.raises(ValueError):
         latent_embedding(trained, {})

@@ -9,16 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from skdomain.nn import (
-    domain_adversarial_loss,
-    entropy_loss,
-    fisher_loss,
-    gaussian_kernel,
-    median_heuristic_sigma2,
-    mmd2,
-    mmd2_linear,
-    pairwise_squared_distances,
-)
+from skdomain import nn
 
 finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=64)
 
@@ -77,22 +68,22 @@ def gaussian_population_mmd2(shift_norm2, dim, sigma):
 @given(samples())
 def test_biased_mmd_of_a_sample_with_itself_is_zero(xy):
     x, _ = xy
-    assert abs(float(mmd2(t(x), t(x), estimator="biased"))) < 1e-9
+    assert abs(float(nn.mmd2(t(x), t(x), estimator="biased"))) < 1e-9
 
 
 @settings(max_examples=60, deadline=None)
 @given(samples())
 def test_biased_mmd_is_nonnegative(xy):
     x, y = xy
-    assert float(mmd2(t(x), t(y), estimator="biased")) >= -1e-9
+    assert float(nn.mmd2(t(x), t(y), estimator="biased")) >= -1e-9
 
 
 @settings(max_examples=60, deadline=None)
 @given(samples(), st.sampled_from(["biased", "unbiased"]))
 def test_mmd_is_symmetric(xy, estimator):
     x, y = xy
-    forward = float(mmd2(t(x), t(y), estimator=estimator))
-    backward = float(mmd2(t(y), t(x), estimator=estimator))
+    forward = float(nn.mmd2(t(x), t(y), estimator=estimator))
+    backward = float(nn.mmd2(t(y), t(x), estimator=estimator))
     assert forward == pytest.approx(backward, abs=1e-9)
 
 
@@ -102,8 +93,8 @@ def test_mmd_is_invariant_to_row_order(xy, estimator, rnd):
     x, y = xy
     px = x[rnd.sample(range(len(x)), len(x))]
     py = y[rnd.sample(range(len(y)), len(y))]
-    before = float(mmd2(t(x), t(y), estimator=estimator))
-    after = float(mmd2(t(px), t(py), estimator=estimator))
+    before = float(nn.mmd2(t(x), t(y), estimator=estimator))
+    after = float(nn.mmd2(t(px), t(py), estimator=estimator))
     assert after == pytest.approx(before, abs=1e-9)
 
 
@@ -112,8 +103,8 @@ def test_mmd_is_invariant_to_row_order(xy, estimator, rnd):
 def test_mmd_is_invariant_to_a_common_translation(xy, estimator, a, b):
     x, y = xy
     shift = np.resize(np.array([a, b]), x.shape[1])
-    before = float(mmd2(t(x), t(y), estimator=estimator))
-    after = float(mmd2(t(x + shift), t(y + shift), estimator=estimator))
+    before = float(nn.mmd2(t(x), t(y), estimator=estimator))
+    after = float(nn.mmd2(t(x + shift), t(y + shift), estimator=estimator))
     assert after == pytest.approx(before, abs=1e-7)
 
 
@@ -126,7 +117,7 @@ def test_mmd_is_invariant_to_a_common_translation(xy, estimator, a, b):
 def test_mmd_agrees_with_a_plain_numpy_reference(xy, unbiased, sigmas):
     x, y = xy
     ours = float(
-        mmd2(t(x), t(y), estimator="unbiased" if unbiased else "biased", bandwidths=sigmas)
+        nn.mmd2(t(x), t(y), estimator="unbiased" if unbiased else "biased", bandwidths=sigmas)
     )
     assert ours == pytest.approx(numpy_mmd2(x, y, sigmas, unbiased), abs=1e-9)
 
@@ -140,15 +131,15 @@ def test_median_heuristic_matches_numpy(xy):
     # torch.median returns the lower of the two middle values.
     median = np.sort(off)[(off.size - 1) // 2]
     if median > 1e-6 * off.max():
-        ours = float(median_heuristic_sigma2(pairwise_squared_distances(t(pooled))))
+        ours = float(nn.median_heuristic_sigma2(nn.pairwise_squared_distances(t(pooled))))
         assert ours == pytest.approx(median / 2, rel=1e-6)
 
 
 def test_median_heuristic_falls_back_when_most_pairs_coincide():
     pooled = t(np.vstack([np.zeros((2, 4)), np.full((10, 4), 5.0)]))
-    sigma2 = float(median_heuristic_sigma2(pairwise_squared_distances(pooled)))
+    sigma2 = float(nn.median_heuristic_sigma2(nn.pairwise_squared_distances(pooled)))
     assert sigma2 > 1.0
-    assert float(median_heuristic_sigma2(torch.zeros(3, 3))) == 0.5
+    assert float(nn.median_heuristic_sigma2(torch.zeros(3, 3))) == 0.5
 
 
 @pytest.mark.parametrize("estimator", ["unbiased", "linear"])
@@ -160,7 +151,7 @@ def test_unbiased_estimators_average_to_the_population_value(estimator):
     for _ in range(repeats):
         x = torch.randn(n, dim, generator=generator, dtype=torch.float64)
         y = torch.randn(n, dim, generator=generator, dtype=torch.float64) + mu
-        estimates.append(float(mmd2(x, y, estimator=estimator, bandwidths=[sigma])))
+        estimates.append(float(nn.mmd2(x, y, estimator=estimator, bandwidths=[sigma])))
     estimates = np.asarray(estimates)
     population = gaussian_population_mmd2(float(mu @ mu), dim, sigma)
     standard_error = estimates.std(ddof=1) / np.sqrt(repeats)
@@ -171,14 +162,14 @@ def test_biased_estimator_is_biased_upwards_for_equal_distributions():
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(30, 2, generator=generator, dtype=torch.float64)
     y = torch.randn(30, 2, generator=generator, dtype=torch.float64)
-    assert float(mmd2(x, y, estimator="biased")) > float(mmd2(x, y, estimator="unbiased"))
+    assert float(nn.mmd2(x, y, estimator="biased")) > float(nn.mmd2(x, y, estimator="unbiased"))
 
 
 def test_mmd_grows_with_the_shift():
     generator = torch.Generator().manual_seed(2)
     x = torch.randn(200, 3, generator=generator)
     values = [
-        float(mmd2(x, torch.randn(200, 3, generator=generator) + s, bandwidths=[1.0]))
+        float(nn.mmd2(x, torch.randn(200, 3, generator=generator) + s, bandwidths=[1.0]))
         for s in (0.0, 0.5, 1.0, 2.0)
     ]
     assert values == sorted(values)
@@ -202,26 +193,26 @@ def test_mmd_builds_one_distance_matrix(monkeypatch):
 def test_mmd_is_differentiable_and_bandwidth_is_not():
     x = torch.randn(16, 3, requires_grad=True)
     y = torch.randn(16, 3) + 1.0
-    mmd2(x, y).backward()
+    nn.mmd2(x, y).backward()
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
 def test_mmd_input_errors():
     with pytest.raises(ValueError, match="estimator"):
-        mmd2(torch.randn(4, 2), torch.randn(4, 2), estimator="quadratic")
+        nn.mmd2(torch.randn(4, 2), torch.randn(4, 2), estimator="quadratic")
     with pytest.raises(ValueError, match="at least 2"):
-        mmd2(torch.randn(1, 2), torch.randn(4, 2))
+        nn.mmd2(torch.randn(1, 2), torch.randn(4, 2))
     with pytest.raises(ValueError, match="positive"):
-        mmd2(torch.randn(4, 2), torch.randn(4, 2), bandwidths=[0.0])
+        nn.mmd2(torch.randn(4, 2), torch.randn(4, 2), bandwidths=[0.0])
     with pytest.raises(ValueError, match="at least 2"):
-        mmd2_linear(torch.randn(1, 2), torch.randn(1, 2))
+        nn.mmd2_linear(torch.randn(1, 2), torch.randn(1, 2))
 
 
 @settings(max_examples=40, deadline=None)
 @given(samples())
 def test_gaussian_kernel_is_symmetric_with_unit_diagonal(xy):
     x, _ = xy
-    k = gaussian_kernel(t(x))
+    k = nn.gaussian_kernel(t(x))
     assert torch.allclose(k, k.T)
     assert torch.allclose(k.diagonal(), torch.ones(len(x), dtype=torch.float64))
     assert float(k.min()) >= 0.0
@@ -233,13 +224,13 @@ def test_gaussian_kernel_is_symmetric_with_unit_diagonal(xy):
     st.floats(-20, 20),
 )
 def test_entropy_is_bounded_and_shift_invariant(logits, c):
-    h = float(entropy_loss(t(logits)))
+    h = float(nn.entropy_loss(t(logits)))
     assert -1e-9 <= h <= math.log(logits.shape[1]) + 1e-9
-    assert float(entropy_loss(t(logits + c))) == pytest.approx(h, abs=1e-9)
+    assert float(nn.entropy_loss(t(logits + c))) == pytest.approx(h, abs=1e-9)
 
 
 def test_entropy_of_uniform_predictions_is_log_k():
-    assert float(entropy_loss(torch.zeros(3, 5))) == pytest.approx(math.log(5))
+    assert float(nn.entropy_loss(torch.zeros(3, 5))) == pytest.approx(math.log(5))
 
 
 @settings(max_examples=40, deadline=None)
@@ -251,8 +242,8 @@ def test_entropy_of_uniform_predictions_is_log_k():
 def test_fisher_forms_are_consistent(features, centers, rnd):
     labels = torch.tensor([rnd.randint(0, 1) for _ in range(len(features))])
     f, c = t(features), t(centers)
-    ratio = float(fisher_loss(f, labels, c, form="ratio"))
-    difference = float(fisher_loss(f, labels, c, form="difference"))
+    ratio = float(nn.fisher_loss(f, labels, c, form="ratio"))
+    difference = float(nn.fisher_loss(f, labels, c, form="difference"))
     intra = float(((f - c[labels]) ** 2).sum(1).mean())
     assert ratio >= 0
     assert difference <= intra + 1e-9
@@ -261,14 +252,14 @@ def test_fisher_forms_are_consistent(features, centers, rnd):
 def test_fisher_loss_is_zero_when_features_sit_on_their_centers():
     centers = torch.tensor([[0.0, 0.0], [3.0, 1.0]])
     labels = torch.tensor([0, 1, 1, 0])
-    assert float(fisher_loss(centers[labels], labels, centers)) == pytest.approx(0.0)
+    assert float(nn.fisher_loss(centers[labels], labels, centers)) == pytest.approx(0.0)
 
 
 def test_fisher_loss_rejects_unknown_form():
     with pytest.raises(ValueError, match="form"):
-        fisher_loss(torch.zeros(2, 2), torch.tensor([0, 1]), torch.zeros(2, 2), form="trace")
+        nn.fisher_loss(torch.zeros(2, 2), torch.tensor([0, 1]), torch.zeros(2, 2), form="trace")
 
 
 def test_domain_loss_of_a_perfect_discriminator_is_small():
-    loss = domain_adversarial_loss(torch.full((4, 1), -20.0), torch.full((4, 1), 20.0))
+    loss = nn.domain_adversarial_loss(torch.full((4, 1), -20.0), torch.full((4, 1), 20.0))
     assert float(loss) < 1e-6

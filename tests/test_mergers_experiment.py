@@ -18,22 +18,8 @@ from skdomain.experiments.mergers import (
 )
 from skdomain.plotting import plot_metric_bars, plot_roc_curves
 
-TINY = dict(
-    image_size=16,
-    n_source=48,
-    n_target=48,
-    n_source_real=32,
-    n_target_real=32,
-    n_test=24,
-    max_epochs=1,
-    n_tsne=16,
-)
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    output = tmp_path_factory.mktemp("mergers")
-    return run(output, n_seeds=2, verbose=False, **TINY)
+TINY = dict(image_size=16, n_source=48, n_target=48, n_source_real=32, n_target_real=32,
+            n_test=24, max_epochs=1, n_tsne=16)
 
 
 @pytest.mark.slow

@@ -5,16 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skdomain.metrics import (
-    h_score,
-    known_accuracy,
-    open_set_accuracy,
-    open_set_confusion_matrix,
-    open_set_scores,
-    per_class_accuracy,
-    unknown_accuracy,
-    unknown_auroc,
-)
+from skdomain import metrics
 from skdomain.plotting import plot_open_set_confusion, plot_open_set_latent
 
 KNOWN = [0, 1, 2]
@@ -23,12 +14,12 @@ KNOWN = [0, 1, 2]
 def test_per_class_and_summary_metrics_by_hand():
     y_true = [0, 0, 1, 1, 2, 9, 9, 9, 9]
     y_pred = [0, 1, 1, -1, 2, -1, -1, 0, 2]
-    per_class = per_class_accuracy(y_true, y_pred, known_classes=KNOWN)
+    per_class = metrics.per_class_accuracy(y_true, y_pred, known_classes=KNOWN)
     assert per_class == {0: 0.5, 1: 0.5, 2: 1.0, "unknown": 0.5}
-    assert known_accuracy(y_true, y_pred, known_classes=KNOWN) == pytest.approx(2 / 3)
-    assert unknown_accuracy(y_true, y_pred, known_classes=KNOWN) == 0.5
-    assert open_set_accuracy(y_true, y_pred, known_classes=KNOWN) == pytest.approx(2.5 / 4)
-    assert h_score(y_true, y_pred, known_classes=KNOWN) == pytest.approx(
+    assert metrics.known_accuracy(y_true, y_pred, known_classes=KNOWN) == pytest.approx(2 / 3)
+    assert metrics.unknown_accuracy(y_true, y_pred, known_classes=KNOWN) == 0.5
+    assert metrics.open_set_accuracy(y_true, y_pred, known_classes=KNOWN) == pytest.approx(2.5 / 4)
+    assert metrics.h_score(y_true, y_pred, known_classes=KNOWN) == pytest.approx(
         2 * (2 / 3) * 0.5 / (2 / 3 + 0.5)
     )
 
@@ -36,7 +27,7 @@ def test_per_class_and_summary_metrics_by_hand():
 def test_closed_set_predictions_get_zero_h_score():
     y_true = [0, 1, 2, 9]
     y_pred = [0, 1, 2, 2]
-    scores = open_set_scores(y_true, y_pred, known_classes=KNOWN)
+    scores = metrics.open_set_scores(y_true, y_pred, known_classes=KNOWN)
     assert scores["known_accuracy"] == 1.0
     assert scores["unknown_accuracy"] == 0.0 and scores["h_score"] == 0.0
 
@@ -44,14 +35,14 @@ def test_closed_set_predictions_get_zero_h_score():
 def test_string_labels_and_string_unknown():
     y_true = np.array(["spiral", "smooth", "lens", "lens"], dtype=object)
     y_pred = np.array(["spiral", "spiral", "unknown", "smooth"], dtype=object)
-    scores = open_set_scores(y_true, y_pred, known_classes=["spiral", "smooth"])
+    scores = metrics.open_set_scores(y_true, y_pred, known_classes=["spiral", "smooth"])
     assert scores["known_accuracy"] == 0.5 and scores["unknown_accuracy"] == 0.5
 
 
 def test_mixed_label_types_do_not_break_membership():
     y_true = np.array(["a", "b", "c"], dtype=object)
     y_pred = np.array(["a", -1, "b"], dtype=object)
-    assert per_class_accuracy(y_true, y_pred, known_classes=["a", "b"]) == {
+    assert metrics.per_class_accuracy(y_true, y_pred, known_classes=["a", "b"]) == {
         "a": 1.0, "b": 0.0, "unknown": 0.0
     }
 
@@ -61,7 +52,7 @@ def test_mixed_label_types_do_not_break_membership():
 def test_metrics_lie_in_unit_interval_and_h_score_is_harmonic_mean(pairs):
     y_true = np.array([a if a < 3 else 9 for a, _ in pairs])
     y_pred = np.array([b for _, b in pairs])
-    scores = open_set_scores(y_true, y_pred, known_classes=KNOWN)
+    scores = metrics.open_set_scores(y_true, y_pred, known_classes=KNOWN)
     for value in scores.values():
         assert np.isnan(value) or 0.0 <= value <= 1.0
     if (y_true == 9).any() and (y_true != 9).any():
@@ -72,33 +63,33 @@ def test_metrics_lie_in_unit_interval_and_h_score_is_harmonic_mean(pairs):
 
 def test_unknown_auroc_orders_scores():
     y_true = [0, 1, 2, 9, 9]
-    assert unknown_auroc(y_true, [0.1, 0.2, 0.3, 0.8, 0.9], known_classes=KNOWN) == 1.0
-    assert unknown_auroc(y_true, [0.8, 0.9, 0.7, 0.1, 0.2], known_classes=KNOWN) == 0.0
+    assert metrics.unknown_auroc(y_true, [0.1, 0.2, 0.3, 0.8, 0.9], known_classes=KNOWN) == 1.0
+    assert metrics.unknown_auroc(y_true, [0.8, 0.9, 0.7, 0.1, 0.2], known_classes=KNOWN) == 0.0
 
 
 def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="both known and unknown"):
-        unknown_auroc([0, 1], [0.1, 0.2], known_classes=KNOWN)
+        metrics.unknown_auroc([0, 1], [0.1, 0.2], known_classes=KNOWN)
     with pytest.raises(ValueError, match="NaN"):
-        unknown_auroc([0, 9], [0.1, np.nan], known_classes=KNOWN)
+        metrics.unknown_auroc([0, 9], [0.1, np.nan], known_classes=KNOWN)
     with pytest.raises(ValueError, match="no sample of an unknown"):
-        unknown_accuracy([0, 1], [0, 1], known_classes=KNOWN)
+        metrics.unknown_accuracy([0, 1], [0, 1], known_classes=KNOWN)
     with pytest.raises(ValueError, match="no sample of a known"):
-        known_accuracy([9, 9], [0, -1], known_classes=KNOWN)
+        metrics.known_accuracy([9, 9], [0, -1], known_classes=KNOWN)
     with pytest.raises(ValueError):
-        known_accuracy([0, 1, 2], [0, 1], known_classes=KNOWN)
+        metrics.known_accuracy([0, 1, 2], [0, 1], known_classes=KNOWN)
     with pytest.raises(ValueError, match="empty"):
-        known_accuracy([], [], known_classes=KNOWN)
+        metrics.known_accuracy([], [], known_classes=KNOWN)
 
 
 def test_open_set_scores_without_unknown_samples_gives_nan():
-    scores = open_set_scores([0, 1], [0, 1], [0.2, 0.3], known_classes=KNOWN)
+    scores = metrics.open_set_scores([0, 1], [0, 1], [0.2, 0.3], known_classes=KNOWN)
     assert scores["known_accuracy"] == 1.0
     assert np.isnan(scores["unknown_accuracy"]) and np.isnan(scores["unknown_auroc"])
 
 
 def test_confusion_matrix_adds_unknown_row_and_column():
-    matrix, labels = open_set_confusion_matrix(
+    matrix, labels = metrics.open_set_confusion_matrix(
         [0, 1, 9, 9, 7], [0, -1, -1, 1, "x"], known_classes=[0, 1]
     )
     assert labels == [0, 1, "unknown"]

@@ -10,26 +10,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skdomain.robustness import (
-    PERTURBATIONS,
-    GaussianNoise,
-    PSFBlur,
-    dead_columns,
-    gaussian_noise,
-    hot_pixels,
-    jpeg_compression,
-    pixel_dropout,
-    psf_blur,
-    robustness_curve,
-)
+from skdomain import robustness
+from skdomain.robustness import PERTURBATIONS, robustness_curve
 
 FUNCTIONS = {
-    "noise": gaussian_noise,
-    "blur": psf_blur,
-    "compression": jpeg_compression,
-    "dropout": pixel_dropout,
-    "dead_columns": dead_columns,
-    "hot_pixels": hot_pixels,
+    "noise": robustness.gaussian_noise,
+    "blur": robustness.psf_blur,
+    "compression": robustness.jpeg_compression,
+    "dropout": robustness.pixel_dropout,
+    "dead_columns": robustness.dead_columns,
+    "hot_pixels": robustness.hot_pixels,
 }
 # strengths in increasing order; fractions stay within [0, 1]
 STRENGTHS = {
@@ -120,10 +110,10 @@ def test_random_damage_is_nested_across_strengths(name):
 )
 def test_blur_keeps_flux_and_constant_images(sigma, value):
     X = np.full((2, 1, 16, 16), value)
-    np.testing.assert_allclose(psf_blur(X, sigma), X, atol=1e-9)
+    np.testing.assert_allclose(robustness.psf_blur(X, sigma), X, atol=1e-9)
     point = np.zeros((1, 1, 33, 33))
     point[0, 0, 16, 16] = 1.0
-    blurred = psf_blur(point, sigma, mode="constant")
+    blurred = robustness.psf_blur(point, sigma, mode="constant")
     assert blurred.sum() == pytest.approx(1.0, abs=1e-6)
     assert blurred.max() < 1.0
 
@@ -132,7 +122,7 @@ def test_blur_keeps_flux_and_constant_images(sigma, value):
 @given(snr=st.floats(2.0, 50.0), seed=st.integers(0, 1000))
 def test_noise_level_matches_requested_snr(snr, seed):
     X = np.full((4, 2, 32, 32), 3.0)
-    noisy = gaussian_noise(X, 1.0 / snr, random_state=seed)
+    noisy = robustness.gaussian_noise(X, 1.0 / snr, random_state=seed)
     measured_snr = 3.0 / (noisy - X).std()
     assert measured_snr == pytest.approx(snr, rel=0.1)
 
@@ -140,17 +130,17 @@ def test_noise_level_matches_requested_snr(snr, seed):
 def test_compression_keeps_block_means_and_flattens_blocks():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3, 1, 16, 16))
-    out = jpeg_compression(X, 50.0)
+    out = robustness.jpeg_compression(X, 50.0)
     blocks = out.reshape(3, 1, 2, 8, 2, 8)
     # with a huge step every AC coefficient is quantised to zero: flat blocks
     assert np.allclose(blocks.std(axis=(3, 5)), 0.0, atol=1e-9)
     # a mild compression changes little
-    assert np.abs(jpeg_compression(X, 0.05) - X).mean() < 0.05 * np.abs(X).mean()
+    assert np.abs(robustness.jpeg_compression(X, 0.05) - X).mean() < 0.05 * np.abs(X).mean()
 
 
 def test_hot_pixels_hit_one_band_and_only_brighten():
     X = galaxy_like(n=4, channels=3)
-    out = hot_pixels(X, 0.1, random_state=0)
+    out = robustness.hot_pixels(X, 0.1, random_state=0)
     changed = out != X
     assert np.all(out >= X)
     assert changed.sum(axis=1).max() == 1  # one band per hit position
@@ -158,7 +148,7 @@ def test_hot_pixels_hit_one_band_and_only_brighten():
 
 def test_dead_columns_are_whole_columns_in_every_band():
     X = galaxy_like(n=4) + 10.0
-    out = dead_columns(X, 0.3, random_state=0, fill_value=-1.0)
+    out = robustness.dead_columns(X, 0.3, random_state=0, fill_value=-1.0)
     dead = out == -1.0
     assert np.all(dead.all(axis=(1, 2)) == dead.any(axis=(1, 2)))
     assert dead.any()
@@ -167,11 +157,11 @@ def test_dead_columns_are_whole_columns_in_every_band():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda X: gaussian_noise(X, -0.1),
-        lambda X: pixel_dropout(X, 1.5),
-        lambda X: psf_blur(X, np.nan),
-        lambda X: psf_blur(X[0], 1.0),
-        lambda X: hot_pixels(X, 0.1, amplitude=-1.0),
+        lambda X: robustness.gaussian_noise(X, -0.1),
+        lambda X: robustness.pixel_dropout(X, 1.5),
+        lambda X: robustness.psf_blur(X, np.nan),
+        lambda X: robustness.psf_blur(X[0], 1.0),
+        lambda X: robustness.hot_pixels(X, 0.1, amplitude=-1.0),
     ],
 )
 def test_bad_input_is_rejected_clearly(call):
@@ -181,11 +171,11 @@ def test_bad_input_is_rejected_clearly(call):
 
 def test_transformers_compose_in_a_pipeline():
     X = galaxy_like()
-    pipeline = make_pipeline(PSFBlur(1.0), GaussianNoise(0.1, random_state=0))
-    expected = gaussian_noise(psf_blur(X, 1.0), 0.1, random_state=0)
+    pipeline = make_pipeline(robustness.PSFBlur(1.0), robustness.GaussianNoise(0.1, random_state=0))
+    expected = robustness.gaussian_noise(robustness.psf_blur(X, 1.0), 0.1, random_state=0)
     np.testing.assert_array_equal(pipeline.fit_transform(X), expected)
     with pytest.raises(ValueError):
-        GaussianNoise(strength=-1.0).fit(X)
+        robustness.GaussianNoise(strength=-1.0).fit(X)
 
 
 def _flat_model(X, y):
@@ -198,32 +188,15 @@ def test_robustness_curve_is_tidy_and_drops_with_noise():
     y = np.arange(80) % 2
     X = rng.normal(size=(80, 1, 6, 6)) * 0.5 + np.where(y, 1.0, -1.0)[:, None, None, None]
     model = _flat_model(X, y)
-    curve = robustness_curve(
-        model,
-        X,
-        y,
-        "noise",
-        [0.0, 1.0, 10.0],
-        scoring=["accuracy", "roc_auc"],
-        n_repeats=2,
-        random_state=0,
-    )
+    options = dict(scoring=["accuracy", "roc_auc"], n_repeats=2, random_state=0)
+    curve = robustness_curve(model, X, y, "noise", [0.0, 1.0, 10.0], **options)
     assert isinstance(curve, pd.DataFrame)
     assert len(curve) == 3 * 2 * 2
     assert set(curve.metric) == {"accuracy", "roc_auc"}
     accuracy = curve[curve.metric == "accuracy"].groupby("strength").score.mean()
     assert accuracy.loc[0.0] == 1.0
     assert accuracy.loc[10.0] < 0.8
-    again = robustness_curve(
-        model,
-        X,
-        y,
-        "noise",
-        [0.0, 1.0, 10.0],
-        scoring=["accuracy", "roc_auc"],
-        n_repeats=2,
-        random_state=0,
-    )
+    again = robustness_curve(model, X, y, "noise", [0.0, 1.0, 10.0], **options)
     pd.testing.assert_frame_equal(curve, again)
 
 
@@ -236,16 +209,17 @@ def test_robustness_curve_accepts_transformers_pipelines_and_callables():
         model,
         X,
         y,
-        make_pipeline(PSFBlur(0.0), GaussianNoise(0.0)),
+        make_pipeline(robustness.PSFBlur(0.0), robustness.GaussianNoise(0.0)),
         [0.0, 2.0],
         strength_param="gaussiannoise__strength",
         random_state=0,
     )
-    from_callable = robustness_curve(model, X, y, gaussian_noise, [0.0, 2.0], random_state=0)
+    noise = robustness.gaussian_noise
+    from_callable = robustness_curve(model, X, y, noise, [0.0, 2.0], random_state=0)
     np.testing.assert_allclose(from_pipeline.score, from_callable.score)
     with pytest.raises(ValueError, match="Unknown perturbation"):
         robustness_curve(model, X, y, "smudge", [0.0])
     with pytest.raises(ValueError, match="strength_param"):
-        robustness_curve(model, X, y, PSFBlur(), [0.0], strength_param="sigma")
+        robustness_curve(model, X, y, robustness.PSFBlur(), [0.0], strength_param="sigma")
     with pytest.raises(ValueError):
         robustness_curve(model, X, y, "blur", [-1.0])

@@ -6,37 +6,19 @@ import pytest
 from skdomain.experiments.robustness import QUICK_OVERRIDES, RobustnessConfig, run
 
 TINY = dict(
-    n_source=90,
-    n_target=90,
-    n_test=45,
-    image_size=16,
-    max_epochs=2,
-    n_attack=2,
-    attack_maxiter=2,
-    attack_population=8,
+    n_source=90, n_target=90, n_test=45, image_size=16, max_epochs=2,
+    n_attack=2, attack_maxiter=2, attack_population=8,
     strengths={"noise": (0.0, 0.5), "hot_pixels": (0.0, 0.01)},
 )
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    output = tmp_path_factory.mktemp("robustness")
-    return run(output, n_seeds=2, verbose=False, **TINY)
-
-
-def test_report_and_artefacts_are_written(report):
+def test_report_and_artefacts_are_written(report, assert_figures_linked):
     assert report.name == "report.md"
     text = report.read_text()
     for section in ("## Accuracy", "## One-pixel attack", "## Latent space", "## Summary"):
         assert section in text
-    for figure in (
-        "robustness_curves.png",
-        "one_pixel_examples.png",
-        "latent_distances.png",
-        "latent_shift.png",
-    ):
-        assert (report.parent / figure).stat().st_size > 0
-        assert f"({figure})" in text
+    figures = ["robustness_curves", "one_pixel_examples", "latent_distances", "latent_shift"]
+    assert_figures_linked(report, [f"{name}.png" for name in figures])
 
 
 def test_tables_hold_both_models_domains_and_seeds(report):

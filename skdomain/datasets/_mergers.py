@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
 from ._morphologies import _col, _gaussian_blobs, _sersic, _tidal_tail
+from ._psf import FWHM_PER_SIGMA, gaussian_psf
 
 __all__ = [
     "MERGER_DOMAINS",
@@ -42,7 +42,6 @@ __all__ = [
     "make_galaxy_mergers",
 ]
 
-_FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 _CHUNK = 256  # images rendered at once
 
 
@@ -262,10 +261,10 @@ def _observe(sky, conditions: ObservingConditions, image_size: int, rng) -> np.n
     """PSF, flux scale, noise and background on the native grid, then shown at image_size."""
     native = sky.shape[-1]
     pixel = 2.0 / native
-    sigma = conditions.psf_fwhm * _FWHM_TO_SIGMA / pixel
+    sigma = conditions.psf_fwhm * (1.0 / FWHM_PER_SIGMA) / pixel
     image = conditions.flux_scale * sky
     if sigma > 0:
-        image = gaussian_filter(image, sigma=(0, 0, sigma, sigma), mode="constant")
+        image = gaussian_psf(image, sigma, mode="constant")
     if conditions.gain is not None:
         image = image + rng.standard_normal(image.shape) * np.sqrt(
             np.clip(image, 0, None) / conditions.gain

@@ -23,6 +23,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._psf import FWHM_PER_SIGMA, gaussian_psf
+
 __all__ = ["make_galaxy_morphologies", "MORPHOLOGY_CLASSES", "SURVEYS", "SurveyConditions"]
 
 #: The nine Galaxy Zoo classes of the seed (codes 0-8) and the strong lens (code 9).
@@ -414,15 +416,6 @@ def _pixel_grid(image_size, pixel_scale):
     return x, y
 
 
-def _convolve_gaussian_psf(images, sigma_pixels):
-    """Blur with a Gaussian PSF through the FFT (periodic edges, exact in Fourier space)."""
-    height, width = images.shape[-2:]
-    ky = np.fft.fftfreq(height)[:, None]
-    kx = np.fft.rfftfreq(width)[None, :]
-    transfer = np.exp(-2.0 * np.pi**2 * sigma_pixels**2 * (kx**2 + ky**2))
-    return np.fft.irfft2(np.fft.rfft2(images) * transfer, s=(height, width))
-
-
 def _resolve_classes(classes, include_lens, has_lenses):
     if classes is None:
         codes = list(range(_LENS_CODE))
@@ -598,8 +591,7 @@ def make_galaxy_morphologies(
     images = np.concatenate(images)
     targets = np.concatenate(targets)
 
-    sigma_pixels = psf_fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) / pixel_scale
-    images = _convolve_gaussian_psf(images, sigma_pixels)
+    images = gaussian_psf(images, psf_fwhm / FWHM_PER_SIGMA / pixel_scale, mode="fourier")
     # Surface brightness -> flux per pixel, relative to DECaLS-sized pixels.
     images *= (pixel_scale / SURVEYS["decals"].pixel_scale) ** 2
     gain = conditions.gain * depth

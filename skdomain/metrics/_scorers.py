@@ -199,11 +199,11 @@ class SoftNeighborhoodDensityScorer(DAScorer):
 
     Examples
     --------
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.neighbors import KNeighborsClassifier
     >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, _ = make_rotated_moons(100, random_state=0)
-    >>> clf = LogisticRegression().fit(X, y)
-    >>> SoftNeighborhoodDensityScorer(X_target)(clf, X, y) > 0
+    >>> X, y, X_target, _ = make_rotated_moons(80, random_state=1)
+    >>> scorer = SoftNeighborhoodDensityScorer(X_target, temperature=0.1, max_samples=50)
+    >>> scorer(KNeighborsClassifier().fit(X, y), X, y) > 0
     True
     """
 
@@ -299,11 +299,16 @@ class ImportanceWeightedScorer(_WeightedSourceScorer):
 
     Examples
     --------
-    >>> from sklearn.linear_model import LogisticRegression
+    A classifier's weighted accuracy lies in [0, 1]; a regressor's score is at
+    most 0:
+
+    >>> from sklearn.linear_model import LogisticRegression, Ridge
     >>> from skdomain.datasets import make_rotated_moons
     >>> X, y, X_target, _ = make_rotated_moons(100, random_state=0)
-    >>> clf = LogisticRegression().fit(X, y)
-    >>> 0 <= ImportanceWeightedScorer(X_target)(clf, X, y) <= 1
+    >>> scorer = ImportanceWeightedScorer(X_target, cv=3)
+    >>> 0 <= scorer(LogisticRegression().fit(X, y), X, y) <= 1
+    True
+    >>> scorer(Ridge().fit(X, y), X, y) <= 0
     True
     """
 
@@ -403,8 +408,8 @@ class ReverseValidationScorer(DAScorer):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skdomain.datasets import make_rotated_moons
     >>> X, y, X_target, _ = make_rotated_moons(100, random_state=0)
-    >>> clf = LogisticRegression().fit(X, y)
-    >>> 0 <= ReverseValidationScorer(X_target)(clf, X, y) <= 1
+    >>> reverse = ReverseValidationScorer(X_target, reverse_estimator=LogisticRegression(C=0.1))
+    >>> 0 <= reverse(LogisticRegression().fit(X, y), X, y) <= 1
     True
     """
 

@@ -237,31 +237,13 @@ class DomainAwareGridSearchCV(GridSearchCV):
     }
 
     def __init__(
-        self,
-        estimator,
-        param_grid,
-        *,
-        target_split="whole",
-        scoring=None,
-        n_jobs=None,
-        refit=True,
-        cv=None,
-        verbose=0,
-        pre_dispatch="2*n_jobs",
-        error_score="raise",
-        return_train_score=False,
-        random_state=None,
+        self, estimator, param_grid, *, target_split="whole", scoring=None, n_jobs=None,
+        refit=True, cv=None, verbose=0, pre_dispatch="2*n_jobs", error_score="raise",
+        return_train_score=False, random_state=None,
     ):
         super().__init__(
-            estimator,
-            param_grid,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            refit=refit,
-            cv=cv,
-            verbose=verbose,
-            pre_dispatch=pre_dispatch,
-            error_score=error_score,
+            estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
+            verbose=verbose, pre_dispatch=pre_dispatch, error_score=error_score,
             return_train_score=return_train_score,
         )
         self.target_split = target_split
@@ -288,18 +270,10 @@ class DomainAwareGridSearchCV(GridSearchCV):
         params = _fit_params_with_target(
             self.target_split, X, X_target, self.random_state, params
         )
-        search = GridSearchCV(
-            _TargetBoundEstimator(self.estimator, X_target),
-            self.param_grid,
-            scoring=self.scoring,
-            n_jobs=self.n_jobs,
-            refit=self.refit,
-            cv=self.cv,
-            verbose=self.verbose,
-            pre_dispatch=self.pre_dispatch,
-            error_score=self.error_score,
-            return_train_score=self.return_train_score,
-        )
+        # GridSearchCV's own parameters, with the estimator bound to the target rows
+        grid = self.get_params(deep=False)
+        del grid["target_split"], grid["random_state"]
+        search = GridSearchCV(_TargetBoundEstimator(grid.pop("estimator"), X_target), **grid)
         search.fit(X, y, **params)
         for name in (
             "cv_results_", "best_index_", "best_score_", "best_params_", "scorer_",
@@ -313,22 +287,9 @@ class DomainAwareGridSearchCV(GridSearchCV):
 
 
 def da_cross_validate(
-    estimator,
-    X,
-    y=None,
-    *,
-    X_target,
-    target_split="whole",
-    groups=None,
-    scoring=None,
-    cv=None,
-    n_jobs=None,
-    verbose=0,
-    params=None,
-    return_train_score=False,
-    return_estimator=False,
-    error_score="raise",
-    random_state=None,
+    estimator, X, y=None, *, X_target, target_split="whole", groups=None, scoring=None,
+    cv=None, n_jobs=None, verbose=0, params=None, return_train_score=False,
+    return_estimator=False, error_score="raise", random_state=None,
 ):
     """:func:`sklearn.model_selection.cross_validate` with ``X_target`` handled explicitly.
 
@@ -368,17 +329,9 @@ def da_cross_validate(
     """
     fit_params = _fit_params_with_target(target_split, X, X_target, random_state, params or {})
     result = _sk_cross_validate(
-        _TargetBoundEstimator(estimator, X_target),
-        X,
-        y,
-        groups=groups,
-        scoring=scoring,
-        cv=cv,
-        n_jobs=n_jobs,
-        verbose=verbose,
-        params=fit_params,
-        return_train_score=return_train_score,
-        return_estimator=return_estimator,
+        _TargetBoundEstimator(estimator, X_target), X, y, groups=groups, scoring=scoring,
+        cv=cv, n_jobs=n_jobs, verbose=verbose, params=fit_params,
+        return_train_score=return_train_score, return_estimator=return_estimator,
         error_score=error_score,
     )
     if return_estimator:

@@ -83,18 +83,35 @@ def median_heuristic_sigma2(squared_distances: torch.Tensor) -> torch.Tensor:
     >>> median_heuristic_sigma2(d2)
     tensor(2.)
     """
+    n = squared_distances.shape[0]
+    if n < 2:
+        return torch.ones((), dtype=squared_distances.dtype, device=squared_distances.device)
+    off_diagonal = ~torch.eye(n, dtype=torch.bool, device=squared_distances.device)
+    return _median_sigma2(squared_distances.detach()[off_diagonal])
+
+
+def _median_sigma2(pair_d2: torch.Tensor) -> torch.Tensor:
+    """``median / 2`` of the squared distances of distinct pairs, with the fallbacks above."""
     with torch.no_grad():
-        n = squared_distances.shape[0]
-        one = torch.ones((), dtype=squared_distances.dtype, device=squared_distances.device)
-        if n < 2:
-            return one
-        off_diagonal = ~torch.eye(n, dtype=torch.bool, device=squared_distances.device)
-        values = squared_distances[off_diagonal]
-        largest = values.max()
-        negligible = 1e-9 * largest
-        median = values.median()
-        fallback = torch.where(largest > 0, values.mean(), one)
-        return torch.where(median > negligible, median, fallback) / 2.0
+        one = torch.ones((), dtype=pair_d2.dtype, device=pair_d2.device)
+        largest = pair_d2.max()
+        median = pair_d2.median()
+        fallback = torch.where(largest > 0, pair_d2.mean(), one)
+        return torch.where(median > 1e-9 * largest, median, fallback) / 2.0
+
+
+def _squared_bandwidths(bandwidths, bandwidth_multipliers, median_sigma2, like: torch.Tensor):
+    """``sigma^2`` per kernel: the given ``bandwidths`` squared, or the median heuristic.
+
+    ``median_sigma2`` is called (without argument) only when ``bandwidths`` is None.
+    """
+    if bandwidths is None:
+        multipliers = torch.as_tensor(bandwidth_multipliers, dtype=like.dtype, device=like.device)
+        return median_sigma2() * multipliers
+    sigma = torch.as_tensor(bandwidths, dtype=like.dtype, device=like.device).reshape(-1)
+    if not torch.all(sigma > 0):
+        raise ValueError("Kernel bandwidths must be positive.")
+    return sigma * sigma
 
 
 def _kernel_from_distances(
@@ -102,14 +119,9 @@ def _kernel_from_distances(
     bandwidths: Sequence[float] | torch.Tensor | None,
     bandwidth_multipliers: Sequence[float],
 ) -> torch.Tensor:
-    if bandwidths is None:
-        base = median_heuristic_sigma2(d2)
-        sigma2 = base * torch.as_tensor(bandwidth_multipliers, dtype=d2.dtype, device=d2.device)
-    else:
-        sigma = torch.as_tensor(bandwidths, dtype=d2.dtype, device=d2.device).reshape(-1)
-        if not torch.all(sigma > 0):
-            raise ValueError("Kernel bandwidths must be positive.")
-        sigma2 = sigma * sigma
+    sigma2 = _squared_bandwidths(
+        bandwidths, bandwidth_multipliers, lambda: median_heuristic_sigma2(d2), d2
+    )
     # One distance matrix, one exp per bandwidth, averaged.
     kernel = torch.zeros_like(d2)
     for s2 in sigma2:
@@ -250,17 +262,9 @@ def mmd2_linear(
             ((x2 - y1) ** 2).sum(1),
         ]
     )
-    if bandwidths is None:
-        with torch.no_grad():
-            median = pair_d2.median()
-            fallback = torch.where(pair_d2.max() > 0, pair_d2.mean(), torch.ones_like(median))
-            base = torch.where(median > 1e-9 * pair_d2.max(), median, fallback) / 2.0
-        sigma2 = base * torch.as_tensor(bandwidth_multipliers, dtype=x.dtype, device=x.device)
-    else:
-        sigma = torch.as_tensor(bandwidths, dtype=x.dtype, device=x.device).reshape(-1)
-        if not torch.all(sigma > 0):
-            raise ValueError("Kernel bandwidths must be positive.")
-        sigma2 = sigma * sigma
+    sigma2 = _squared_bandwidths(
+        bandwidths, bandwidth_multipliers, lambda: _median_sigma2(pair_d2), x
+    )
     k = torch.exp(-pair_d2.unsqueeze(0) / (2.0 * sigma2.view(-1, 1, 1))).mean(0)
     return (k[0] + k[1] - k[2] - k[3]).mean()
 

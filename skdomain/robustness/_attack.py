@@ -19,6 +19,8 @@ import pandas as pd
 from scipy.optimize import differential_evolution
 from sklearn.utils import check_random_state
 
+from ._perturbations import _check_labelled_images
+
 __all__ = [
     "OnePixelAttackResult",
     "one_pixel_attack",
@@ -338,19 +340,12 @@ def one_pixel_attack(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
+        # Whole generations at once (vectorized, deferred updating), no convergence
+        # tolerance and no polishing: the search stops at the first success.
         search = differential_evolution(
-            objective,
-            bounds=[tuple(b) for b in bounds],
-            maxiter=int(maxiter),
-            init=initial,
-            mutation=mutation,
-            recombination=recombination,
-            polish=False,
-            tol=0.0,
-            atol=0.0,
-            vectorized=True,
-            updating="deferred",
-            callback=objective.stop,
+            objective, [tuple(b) for b in bounds], maxiter=int(maxiter), init=initial,
+            mutation=mutation, recombination=recombination, polish=False, tol=0.0, atol=0.0,
+            vectorized=True, updating="deferred", callback=objective.stop,
             rng=rng.randint(np.iinfo(np.int32).max),
         )
     best = objective.best_candidate
@@ -411,12 +406,7 @@ def one_pixel_attack_batch(
     >>> [r.success for r in results]
     [False, False]
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 4:
-        raise ValueError(f"X must have shape (n, channels, height, width), got {X.shape}.")
-    if len(X) != len(y):
-        raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}.")
+    X, y = _check_labelled_images(X, y)
     if targets is not None and len(targets) != len(X):
         raise ValueError("targets must have one entry per image.")
     bounds = _value_bounds(value_bounds, X)
@@ -454,13 +444,14 @@ def attack_results_frame(results) -> pd.DataFrame:
     Examples
     --------
     >>> import numpy as np
-    >>> class Constant:
-    ...     classes_ = np.array([0, 1])
-    ...     def predict_proba(self, X):
-    ...         return np.tile([0.9, 0.1], (len(X), 1))
-    >>> r = one_pixel_attack(Constant(), np.zeros((1, 4, 4)), 0, maxiter=1, random_state=0)
-    >>> attack_results_frame([r])[["success", "true_probability_after"]].to_numpy().tolist()
-    [[False, 0.9]]
+    >>> def brightness_model(images):  # brighter images are more likely "bright"
+    ...     p = np.clip(images.mean(axis=(1, 2, 3)), 0.0, 1.0)
+    ...     return np.column_stack([1 - p, p])
+    >>> model = type("Model", (), {"predict_proba": staticmethod(brightness_model)})()
+    >>> r = one_pixel_attack(model, np.full((1, 4, 4), 0.1), 0, maxiter=1, random_state=0)
+    >>> frame = attack_results_frame([r])
+    >>> len(frame), list(frame.columns[:4])
+    (1, ['success', 'already_successful', 'row', 'col'])
     """
     rows = []
     for r in results:

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.utils.validation import check_random_state
 
-from ._perturbations import PERTURBATIONS
+from ._perturbations import PERTURBATIONS, _check_labelled_images
 
 __all__ = ["robustness_curve", "resolve_perturbation"]
 
@@ -126,7 +126,6 @@ def robustness_curve(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import FunctionTransformer
@@ -139,12 +138,7 @@ def robustness_curve(
     >>> list(curve.columns), len(curve), float(curve.score.iloc[0])
     (['perturbation', 'strength', 'repeat', 'metric', 'score'], 3, 1.0)
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 4:
-        raise ValueError(f"X must have shape (n, channels, height, width), got {X.shape}.")
-    if len(X) != len(y):
-        raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}.")
+    X, y = _check_labelled_images(X, y)
     strengths = np.atleast_1d(np.asarray(strengths, dtype=float))
     if strengths.size == 0 or np.any(~np.isfinite(strengths)) or np.any(strengths < 0):
         raise ValueError("strengths must be a non-empty sequence of finite values >= 0.")

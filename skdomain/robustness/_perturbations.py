@@ -18,14 +18,17 @@ Shared rules:
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 
 import numpy as np
-from scipy import fft, ndimage
+from scipy import fft
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 
 from .._compat import Interval
+from ..datasets._psf import gaussian_psf
 
 __all__ = [
     "gaussian_noise",
@@ -73,6 +76,17 @@ def _check_images(X) -> np.ndarray:
     return X
 
 
+def _check_labelled_images(X, y):
+    """A batch of images and one label per image, as arrays."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 4:
+        raise ValueError(f"X must have shape (n, channels, height, width), got {X.shape}.")
+    if len(X) != len(y):
+        raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}.")
+    return X, y
+
+
 def _check_strength(strength, name: str = "strength") -> float:
     if not isinstance(strength, numbers.Real) or isinstance(strength, bool):
         raise ValueError(f"{name} must be a real number, got {strength!r}.")
@@ -106,6 +120,32 @@ def _band_scale(X: np.ndarray, kind: str) -> np.ndarray:
     raise ValueError(kind)
 
 
+def _perturbation(check_strength=_check_strength, **check_options):
+    """The contract every perturbation function shares, around its ``body``.
+
+    The images and ``strength`` (and the options named in ``check_options``)
+    are checked, ``strength=0`` returns an exact copy, and the body's float
+    result is cast back to the images' dtype.
+    """
+
+    def decorate(body):
+        @functools.wraps(body)
+        def perturb(X, strength, **options):
+            X = _check_images(X)
+            strength = check_strength(strength)
+            for name, check in check_options.items():
+                if name in options:
+                    options[name] = check(options[name], name)
+            if strength == 0:
+                return X.copy()
+            return _as_dtype(body(X, strength, **options), X.dtype)
+
+        return perturb
+
+    return decorate
+
+
+@_perturbation()
 def gaussian_noise(X, strength, *, random_state=None):
     """Add white Gaussian noise at signal-to-noise ratio ``1 / strength``.
 
@@ -129,22 +169,17 @@ def gaussian_noise(X, strength, *, random_state=None):
 
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.ones((2, 1, 4, 4), dtype=np.float32)
     >>> noisy = gaussian_noise(X, 0.1, random_state=0)
     >>> noisy.shape, noisy.dtype, bool(np.all(gaussian_noise(X, 0.0) == X))
     ((2, 1, 4, 4), dtype('float32'), True)
     """
-    X = _check_images(X)
-    strength = _check_strength(strength)
-    if strength == 0:
-        return X.copy()
     rng = check_random_state(random_state)
     sigma = strength * _band_scale(X, "rms")
-    noisy = X + sigma * rng.standard_normal(X.shape)
-    return _as_dtype(noisy, X.dtype)
+    return X + sigma * rng.standard_normal(X.shape)
 
 
+@_perturbation()
 def psf_blur(X, strength, *, random_state=None, mode="reflect"):
     """Convolve every band with a circular Gaussian point-spread function.
 
@@ -158,7 +193,8 @@ def psf_blur(X, strength, *, random_state=None, mode="reflect"):
     random_state : ignored
         Accepted so that all perturbations share one signature.
     mode : str
-        Border handling of :func:`scipy.ndimage.gaussian_filter`.
+        Border handling of :func:`scipy.ndimage.gaussian_filter`, or
+        ``"fourier"``: the exact Gaussian in Fourier space, periodic edges.
 
     Returns
     -------
@@ -166,22 +202,15 @@ def psf_blur(X, strength, *, random_state=None, mode="reflect"):
 
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.zeros((1, 1, 9, 9)); X[0, 0, 4, 4] = 1.0
     >>> blurred = psf_blur(X, 1.0)
     >>> round(float(blurred.sum()), 6), bool(blurred[0, 0, 4, 4] < 1)
     (1.0, True)
     """
-    X = _check_images(X)
-    strength = _check_strength(strength)
-    if strength == 0:
-        return X.copy()
-    blurred = ndimage.gaussian_filter(
-        X.astype(np.float64), sigma=(0, 0, strength, strength), mode=mode
-    )
-    return _as_dtype(blurred, X.dtype)
+    return gaussian_psf(X.astype(np.float64), strength, mode=mode)
 
 
+@_perturbation()
 def jpeg_compression(X, strength, *, random_state=None):
     """Lossy JPEG-like compression: quantise the 8 x 8 block DCT of each band.
 
@@ -208,16 +237,11 @@ def jpeg_compression(X, strength, *, random_state=None):
 
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(size=(2, 3, 10, 12)).astype(np.float32)
     >>> out = jpeg_compression(X, 2.0)
     >>> out.shape, out.dtype, bool(np.abs(out - X).mean() > 0)
     ((2, 3, 10, 12), dtype('float32'), True)
     """
-    X = _check_images(X)
-    strength = _check_strength(strength)
-    if strength == 0:
-        return X.copy()
     n, channels, height, width = X.shape
     pad_h, pad_w = (-height) % _BLOCK, (-width) % _BLOCK
     padded = np.pad(X.astype(np.float64), ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode="edge")
@@ -230,9 +254,10 @@ def jpeg_compression(X, strength, *, random_state=None):
     quantised = np.where(step > 0, np.round(coefficients / safe_step) * safe_step, coefficients)
     restored = fft.idctn(quantised, type=2, axes=(-2, -1), norm="ortho")
     restored = restored.transpose(0, 1, 2, 4, 3, 5).reshape(padded.shape)
-    return _as_dtype(restored[:, :, :height, :width], X.dtype)
+    return restored[:, :, :height, :width]
 
 
+@_perturbation(_check_fraction)
 def pixel_dropout(X, strength, *, random_state=None, fill_value=0.0, per_band=False):
     """Set a random fraction of pixels to ``fill_value`` (dead detector pixels).
 
@@ -257,24 +282,19 @@ def pixel_dropout(X, strength, *, random_state=None, fill_value=0.0, per_band=Fa
 
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.ones((1, 2, 10, 10))
     >>> out = pixel_dropout(X, 0.3, random_state=0)
     >>> bool(np.all(out[:, 0] == out[:, 1])), 0.1 < float((out == 0).mean()) < 0.5
     (True, True)
     """
-    X = _check_images(X)
-    strength = _check_fraction(strength)
-    if strength == 0:
-        return X.copy()
     rng = check_random_state(random_state)
     n, channels, height, width = X.shape
     draw_shape = (n, channels if per_band else 1, height, width)
     lost = rng.random_sample(draw_shape) < strength
-    out = np.where(lost, fill_value, X.astype(np.float64))
-    return _as_dtype(out, X.dtype)
+    return np.where(lost, fill_value, X.astype(np.float64))
 
 
+@_perturbation(_check_fraction)
 def dead_columns(X, strength, *, random_state=None, fill_value=0.0):
     """Set a random fraction of detector columns to ``fill_value`` in all bands.
 
@@ -283,9 +303,10 @@ def dead_columns(X, strength, *, random_state=None, fill_value=0.0):
     X : array-like of shape (n, channels, height, width)
         Images.
     strength : float in [0, 1]
-        Expected fraction of columns lost.
+        Probability that a column is lost.
     random_state : int, RandomState instance or None
-        Seed of the column choice (nested across strengths).
+        Seed; a larger strength loses a superset of the columns lost at a
+        smaller one.
     fill_value : float
         Value written into lost columns.
 
@@ -295,22 +316,17 @@ def dead_columns(X, strength, *, random_state=None, fill_value=0.0):
 
     Examples
     --------
-    >>> import numpy as np
     >>> out = dead_columns(np.ones((3, 1, 5, 20)), 0.5, random_state=1)
     >>> bool(np.all((out == 0).all(axis=2) | (out == 1).all(axis=2)))
     True
     """
-    X = _check_images(X)
-    strength = _check_fraction(strength)
-    if strength == 0:
-        return X.copy()
     rng = check_random_state(random_state)
     n, _, _, width = X.shape
     lost = rng.random_sample((n, 1, 1, width)) < strength
-    out = np.where(lost, fill_value, X.astype(np.float64))
-    return _as_dtype(out, X.dtype)
+    return np.where(lost, fill_value, X.astype(np.float64))
 
 
+@_perturbation(_check_fraction, amplitude=_check_strength)
 def hot_pixels(X, strength, *, random_state=None, amplitude=1.0):
     """Add cosmic-ray-like hot pixels: single bright pixels in one band.
 
@@ -323,7 +339,7 @@ def hot_pixels(X, strength, *, random_state=None, amplitude=1.0):
     X : array-like of shape (n, channels, height, width)
         Images.
     strength : float in [0, 1]
-        Expected fraction of pixel positions hit.
+        Fraction of the pixel positions that are hit, on average.
     random_state : int, RandomState instance or None
         Seed of the hits (nested across strengths).
     amplitude : float
@@ -335,17 +351,11 @@ def hot_pixels(X, strength, *, random_state=None, amplitude=1.0):
 
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.zeros((1, 3, 8, 8)); X[..., 0, 0] = 1.0
     >>> out = hot_pixels(X, 0.2, random_state=0)
     >>> bool(np.all(out >= X)), bool(out.max() > 1.0)
     (True, True)
     """
-    X = _check_images(X)
-    strength = _check_fraction(strength)
-    amplitude = _check_strength(amplitude, "amplitude")
-    if strength == 0:
-        return X.copy()
     rng = check_random_state(random_state)
     n, channels, height, width = X.shape
     hit = rng.random_sample((n, 1, height, width)) < strength
@@ -353,17 +363,58 @@ def hot_pixels(X, strength, *, random_state=None, amplitude=1.0):
     brightness = rng.uniform(0.5, 1.5, size=(n, 1, height, width))
     in_band = band == np.arange(channels).reshape(1, channels, 1, 1)
     added = np.where(hit & in_band, amplitude * brightness * _band_scale(X, "range"), 0.0)
-    return _as_dtype(X + added, X.dtype)
+    return X + added
+
+
+_NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
+_FRACTION = [Interval(numbers.Real, 0, 1, closed="both")]
 
 
 class _Perturbation(TransformerMixin, BaseEstimator):
-    """Stateless transformer applying ``_function`` with the instance's parameters."""
+    """Stateless transformer applying a perturbation function with its parameters.
+
+    A subclass declares, as class keywords, the ``function`` it wraps, the
+    default ``strength``, whether the strength is a ``fraction`` (in [0, 1])
+    and the ``constraints`` of the function's other parameters. Its
+    ``__init__`` is generated from the function's signature: ``strength``
+    first, then the function's keyword-only parameters with their defaults,
+    so the transformer's parameters (``get_params``) are those of the function.
+    """
 
     _function = None
-    _parameter_constraints: dict = {
-        "strength": [Interval(numbers.Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints: dict = {}
+
+    def __init_subclass__(cls, *, function, strength, fraction=False, constraints=(), **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._function = staticmethod(function)
+        cls._parameter_constraints = {
+            "strength": _FRACTION if fraction else _NON_NEGATIVE,
+            "random_state": ["random_state"],
+            **dict(constraints),
+        }
+        keyword_only = [
+            parameter
+            for parameter in inspect.signature(function).parameters.values()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        signature = inspect.Signature(
+            [
+                inspect.Parameter("self", positional),
+                inspect.Parameter("strength", positional, default=strength),
+                *keyword_only,
+            ]
+        )
+
+        def __init__(self, *args, **kwargs):
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            for name, value in list(bound.arguments.items())[1:]:
+                setattr(self, name, value)
+
+        __init__.__signature__ = signature
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = __init__
 
     def fit(self, X, y=None):
         """Check the input and the parameters; nothing is learnt.
@@ -403,7 +454,7 @@ class _Perturbation(TransformerMixin, BaseEstimator):
         return tags
 
 
-class GaussianNoise(_Perturbation):
+class GaussianNoise(_Perturbation, function=gaussian_noise, strength=0.1):
     """Transformer adding Gaussian noise at SNR ``1 / strength``.
 
     See :func:`gaussian_noise`.
@@ -411,23 +462,17 @@ class GaussianNoise(_Perturbation):
     Parameters
     ----------
     strength : float, default=0.1
+        Noise standard deviation over the band's root mean square.
     random_state : int, RandomState instance or None, default=None
 
     Examples
     --------
-    >>> import numpy as np
     >>> GaussianNoise(0.2, random_state=0).fit_transform(np.ones((2, 1, 4, 4))).shape
     (2, 1, 4, 4)
     """
 
-    _function = staticmethod(gaussian_noise)
 
-    def __init__(self, strength=0.1, *, random_state=None):
-        self.strength = strength
-        self.random_state = random_state
-
-
-class PSFBlur(_Perturbation):
+class PSFBlur(_Perturbation, function=psf_blur, strength=1.0, constraints={"mode": [str]}):
     """Transformer blurring with a Gaussian PSF of ``strength`` pixels.
 
     See :func:`psf_blur`.
@@ -435,26 +480,19 @@ class PSFBlur(_Perturbation):
     Parameters
     ----------
     strength : float, default=1.0
+        Standard deviation of the PSF in pixels.
     random_state : ignored
     mode : str, default="reflect"
+        How the blur treats the image borders.
 
     Examples
     --------
-    >>> import numpy as np
     >>> PSFBlur(1.5).fit_transform(np.ones((2, 3, 8, 8))).shape
     (2, 3, 8, 8)
     """
 
-    _function = staticmethod(psf_blur)
-    _parameter_constraints = {**_Perturbation._parameter_constraints, "mode": [str]}
 
-    def __init__(self, strength=1.0, *, random_state=None, mode="reflect"):
-        self.strength = strength
-        self.random_state = random_state
-        self.mode = mode
-
-
-class JPEGCompression(_Perturbation):
+class JPEGCompression(_Perturbation, function=jpeg_compression, strength=1.0):
     """Transformer applying JPEG-like block-DCT quantisation.
 
     See :func:`jpeg_compression`.
@@ -462,23 +500,23 @@ class JPEGCompression(_Perturbation):
     Parameters
     ----------
     strength : float, default=1.0
+        Scale of the quantisation table; 1 is about JPEG quality 50.
     random_state : ignored
 
     Examples
     --------
-    >>> import numpy as np
     >>> JPEGCompression(2.0).fit_transform(np.ones((1, 1, 16, 16), dtype=np.float32)).dtype
     dtype('float32')
     """
 
-    _function = staticmethod(jpeg_compression)
 
-    def __init__(self, strength=1.0, *, random_state=None):
-        self.strength = strength
-        self.random_state = random_state
-
-
-class PixelDropout(_Perturbation):
+class PixelDropout(
+    _Perturbation,
+    function=pixel_dropout,
+    strength=0.05,
+    fraction=True,
+    constraints={"fill_value": [numbers.Real], "per_band": ["boolean"]},
+):
     """Transformer losing a fraction ``strength`` of pixels.
 
     See :func:`pixel_dropout`.
@@ -489,32 +527,24 @@ class PixelDropout(_Perturbation):
     random_state : int, RandomState instance or None, default=None
     fill_value : float, default=0.0
     per_band : bool, default=False
+        Whether every band loses pixels of its own.
 
     Examples
     --------
-    >>> import numpy as np
     >>> out = PixelDropout(0.5, random_state=0).fit_transform(np.ones((1, 1, 8, 8)))
     >>> 0 < float((out == 0).mean()) < 1
     True
     """
 
-    _function = staticmethod(pixel_dropout)
-    _parameter_constraints = {
-        **_Perturbation._parameter_constraints,
-        "strength": [Interval(numbers.Real, 0, 1, closed="both")],
-        "fill_value": [numbers.Real],
-        "per_band": ["boolean"],
-    }
 
-    def __init__(self, strength=0.05, *, random_state=None, fill_value=0.0, per_band=False):
-        self.strength = strength
-        self.random_state = random_state
-        self.fill_value = fill_value
-        self.per_band = per_band
-
-
-class DeadColumns(_Perturbation):
-    """Transformer losing a fraction ``strength`` of detector columns.
+class DeadColumns(
+    _Perturbation,
+    function=dead_columns,
+    strength=0.05,
+    fraction=True,
+    constraints={"fill_value": [numbers.Real]},
+):
+    """Transformer losing a fraction ``strength`` of detector columns in all bands.
 
     See :func:`dead_columns`.
 
@@ -522,29 +552,23 @@ class DeadColumns(_Perturbation):
     ----------
     strength : float in [0, 1], default=0.05
     random_state : int, RandomState instance or None, default=None
+        Picks the lost columns.
     fill_value : float, default=0.0
 
     Examples
     --------
-    >>> import numpy as np
     >>> DeadColumns(0.5, random_state=0).fit_transform(np.ones((2, 1, 4, 8))).shape
     (2, 1, 4, 8)
     """
 
-    _function = staticmethod(dead_columns)
-    _parameter_constraints = {
-        **_Perturbation._parameter_constraints,
-        "strength": [Interval(numbers.Real, 0, 1, closed="both")],
-        "fill_value": [numbers.Real],
-    }
 
-    def __init__(self, strength=0.05, *, random_state=None, fill_value=0.0):
-        self.strength = strength
-        self.random_state = random_state
-        self.fill_value = fill_value
-
-
-class HotPixels(_Perturbation):
+class HotPixels(
+    _Perturbation,
+    function=hot_pixels,
+    strength=0.01,
+    fraction=True,
+    constraints={"amplitude": _NON_NEGATIVE},
+):
     """Transformer adding cosmic-ray-like hot pixels.
 
     See :func:`hot_pixels`.
@@ -552,27 +576,16 @@ class HotPixels(_Perturbation):
     Parameters
     ----------
     strength : float in [0, 1], default=0.01
+        Fraction of pixel positions hit.
     random_state : int, RandomState instance or None, default=None
     amplitude : float, default=1.0
+        Brightness of a hit in units of the band's dynamic range.
 
     Examples
     --------
-    >>> import numpy as np
     >>> HotPixels(0.1, random_state=0).fit_transform(np.zeros((1, 2, 8, 8))).shape
     (1, 2, 8, 8)
     """
-
-    _function = staticmethod(hot_pixels)
-    _parameter_constraints = {
-        **_Perturbation._parameter_constraints,
-        "strength": [Interval(numbers.Real, 0, 1, closed="both")],
-        "amplitude": [Interval(numbers.Real, 0, None, closed="left")],
-    }
-
-    def __init__(self, strength=0.01, *, random_state=None, amplitude=1.0):
-        self.strength = strength
-        self.random_state = random_state
-        self.amplitude = amplitude
 
 
 PERTURBATIONS = {

@@ -120,6 +120,7 @@ def mmd_test(
     Returns
     -------
     MMDTestResult
+        The observed statistic, its p-value and the number of permutations.
 
     Examples
     --------
@@ -190,9 +191,8 @@ def classifier_test(
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> a, b = rng.normal(size=(150, 2)), rng.normal(1.0, 1, size=(150, 2))
-    >>> res = classifier_test(a, b, random_state=0)
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> res = classifier_test(X[:150], X[150:] + 1.0, random_state=0)
     >>> res.auc > 0.7 and res.ci_low < res.auc < res.ci_high
     True
     """
