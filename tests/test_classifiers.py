@@ -154,7 +154,7 @@ def test_negative_loss_weight_is_rejected(cls, param, moons):
 
 
 def test_nan_loss_stops_training_and_names_the_term(moons, monkeypatch):
-    import skdomain.nn._objectives as objectives
+    import skdomain.nn._terms as objectives
 
     def broken_mmd(source, target, **kwargs):
         return (source.sum() + target.sum()) * float("nan")
