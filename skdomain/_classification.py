@@ -6,7 +6,7 @@ cross-entropy (see :mod:`skdomain.base`): the public extension API.
 
 from __future__ import annotations
 
-from .base import BaseDeepClassifier, Parameter, one_of
+from .base import BaseDeepClassifier, Parameter, non_negative, one_of
 from .nn import (
     DEFAULT_BANDWIDTH_MULTIPLIERS,
     DISCRIMINATOR,
@@ -241,9 +241,15 @@ class DeepCORALClassifier(BaseDeepClassifier):
     """
 
     parameters = (
-        Parameter.weight(
-            "coral_weight", 1.0,
-            "Weight of the CORAL term; 0 gives a source-only model.",
+        Parameter(
+            "coral_weight", 1e4, non_negative(), "float",
+            """Weight of the CORAL term; 0 gives a source-only model. The
+            ``1 / (4 d^2)`` of the loss makes it tiny for the 64 default latent
+            features, so the weight is large: on rotated moons (300 samples,
+            30 degrees, seeds 0-2) 1e4 raised target accuracy from 0.78-0.79
+            (source only) to 0.86-0.96, while 1 to 1e3 changed little. Scale it
+            with ``d^2`` for other latent sizes.""",
+            default_doc="1e4",
         ),
     )
 
