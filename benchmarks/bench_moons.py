@@ -121,7 +121,7 @@ def run(seeds: int):
     return pd.DataFrame(rows, columns=["method", "library", "seed", "target accuracy", "fit s"])
 
 
-def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     g = frame.groupby(["method", "library"], sort=False)
     table = pd.DataFrame({
         "target accuracy": g["target accuracy"].mean().map("{:.3f}".format) + " ± "
@@ -145,6 +145,6 @@ if __name__ == "__main__":
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "moons_runs.csv", index=False)
-    table = summarise(frame)
+    table = summarize(frame)
     table.to_csv(out / "moons_summary.csv")
     print(table.to_string())

@@ -3,7 +3,7 @@
 For each seed: a 3-fold DomainAwareGridSearchCV (target_split="whole") over
 ``mmd_weight`` (MMDClassifier) and ``domain_weight`` (DANNClassifier), default
 estimator settings, scored by every unsupervised scorer, by source accuracy (the
-default score) and by 10 labelled target samples; then every grid point refitted
+default score) and by 10 labeled target samples; then every grid point refitted
 on all source + target rows and scored on the target labels (hindsight).
 
 Run: PYTHONPATH=. python benchmarks/model_selection_scorers.py OUTPUT_DIR [--seeds 3]
@@ -24,7 +24,7 @@ import torch
 
 from skdomain import DANNClassifier, MMDClassifier
 from skdomain.datasets import make_rotated_moons
-from skdomain.metrics import LabelledTargetScorer, make_unsupervised_scorers
+from skdomain.metrics import LabeledTargetScorer, make_unsupervised_scorers
 from skdomain.model_selection import DomainAwareGridSearchCV
 
 GRIDS = {
@@ -40,7 +40,7 @@ def run_seed(seed: int, n_samples: int, target_split: str, log) -> list[dict]:
         scoring = {
             **make_unsupervised_scorers(random_state=seed),
             "source_accuracy": "accuracy",
-            "ten_target_labels": LabelledTargetScorer(X_target[:10], y_target[:10]),
+            "ten_target_labels": LabeledTargetScorer(X_target[:10], y_target[:10]),
         }
         start = time.time()
         search = DomainAwareGridSearchCV(
@@ -63,7 +63,7 @@ def run_seed(seed: int, n_samples: int, target_split: str, log) -> list[dict]:
     return rows
 
 
-def summarise(grid: pd.DataFrame) -> str:
+def summarize(grid: pd.DataFrame) -> str:
     scorers = [c for c in grid.columns if c not in
                ("seed", "method", "param", "weight", "target_accuracy")]
     lines = []
@@ -118,7 +118,7 @@ def main():
         rows += run_seed(seed, args.n_samples, args.target_split, log)
         grid = pd.DataFrame(rows)
         grid.to_csv(args.output / "grid.csv", index=False)
-        (args.output / "picks.md").write_text(summarise(grid))
+        (args.output / "picks.md").write_text(summarize(grid))
     log("done")
 
 

@@ -9,7 +9,7 @@ from .nn import DECODER, MLPDecoder, ReconstructionTerm
 __all__ = ["SourceOnlyRegressor", "MMDRegressor", "DRRNRegressor"]
 
 _ATTRIBUTES_DOC = """y_mean_, y_scale_ : ndarray of shape (n_outputs,)
-        Standardisation of the targets (undone by ``predict``).
+        Standardization of the targets (undone by ``predict``).
     n_features_in_ : int
         Number of features (for images: channels) seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -30,7 +30,7 @@ class SourceOnlyRegressor(BaseDeepRegressor):
     __doc__ = f"""Deep regressor trained on the source domain only: the no-DA baseline.
 
     An MLP (or any encoder given as ``module``) with a linear head, trained on
-    the mean squared error of standardised targets. ``X_target`` is accepted and
+    the mean squared error of standardized targets. ``X_target`` is accepted and
     ignored, so pipelines and grid searches stay uniform across methods. Train
     it on a scatter-augmented set (:func:`skdomain.datasets.augment_scatter`)
     to get the SANN of the cluster-mass study.
@@ -106,13 +106,13 @@ class MMDRegressor(BaseDeepRegressor):
 class DRRNRegressor(BaseDeepRegressor):
     __doc__ = f"""Deep Reconstruction-Regression Network: semi-supervised DA for regression.
 
-    A shared encoder feeds a regression head, trained on the labelled source,
+    A shared encoder feeds a regression head, trained on the labeled source,
     and a decoder that reconstructs the inputs of both domains (mean squared
-    error), so that the latent space must describe the unlabelled target data
+    error), so that the latent space must describe the unlabeled target data
     as well as the source (after the DRCN of Ghifary et al. 2016; used for
     cluster masses in the seed study). The loss is
     ``MSE(y) + reconstruction_weight * MSE(x, decoder(encoder(x)))
-    + mmd_weight * MMD^2``. Standardise the inputs (e.g. in a
+    + mmd_weight * MMD^2``. Standardize the inputs (e.g. in a
     :func:`~skdomain.make_da_pipeline` with a ``StandardScaler``): the
     reconstruction error is measured in their units.
 

@@ -1,7 +1,7 @@
 """Universal domain adaptation: a classifier that can answer "none of the known classes".
 
 :class:`UniversalDAClassifier` follows DeepAstroUDA (Ciprijanovic et al. 2023):
-class-weighted cross-entropy on the labelled source, adaptive clustering of
+class-weighted cross-entropy on the labeled source, adaptive clustering of
 samples from both domains, and entropy separation of target predictions, so
 that target samples of a class the source never had (strong lenses among
 galaxy morphologies) end up with uncertain predictions and are returned as
@@ -63,7 +63,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
       domains whose output vectors have the same top-``top_k`` indices are
       pushed to agree, others to disagree, so that the known classes of the two
       domains overlap and unknown samples gather in their own cluster
-      (``clustering="neighbourhood"`` uses DANCE's memory-bank neighbourhood
+      (``clustering="neighborhood"`` uses DANCE's memory-bank neighborhood
       clustering of target features instead);
     - entropy separation (``separation_weight``): the entropy of each target
       prediction is pushed away from ``rho`` (default ``log(K) / 2``) when it
@@ -74,7 +74,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
     samples that the source-trained network already classifies confidently
     become more confident, not less (strong lenses taken for mergers in the
     morphology experiment, see ``docs/morphology.md``). Check the unknown AUROC
-    of :meth:`unknown_score` on labelled target data before trusting
+    of :meth:`unknown_score` on labeled target data before trusting
     ``predict``'s unknown answers. There, a contrastive self-supervised term
     (``contrastive_weight``) with the latent ``kind="knn"`` score ranked the
     unknown class far better than the entropy did.
@@ -86,7 +86,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
     distribution over the ``K`` known classes; :meth:`unknown_score` gives a
     continuous score for ranking anomalies (entropy, one minus the largest
     probability, latent distance to the source class prototypes or to the
-    nearest source samples, or a nearest-neighbour density ratio).
+    nearest source samples, or a nearest-neighbor density ratio).
 
     Parameters
     ----------
@@ -122,10 +122,10 @@ class UniversalDAClassifier(BaseDeepClassifier):
     >>> import numpy as np
     >>> from skdomain import UniversalDAClassifier
     >>> rng = np.random.default_rng(0)
-    >>> centres = np.array([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0]])
-    >>> X = np.vstack([c + rng.normal(size=(40, 2)) for c in centres[:2]])
+    >>> centers = np.array([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0]])
+    >>> X = np.vstack([c + rng.normal(size=(40, 2)) for c in centers[:2]])
     >>> y = np.repeat([0, 1], 40)
-    >>> X_target = np.vstack([c + rng.normal(size=(40, 2)) for c in centres])
+    >>> X_target = np.vstack([c + rng.normal(size=(40, 2)) for c in centers])
     >>> clf = UniversalDAClassifier(max_epochs=5, random_state=0)
     >>> clf = clf.fit(X, y, X_target=X_target)
     >>> clf.predict_proba(X_target).shape, clf.unknown_score(X_target).shape
@@ -174,15 +174,15 @@ class UniversalDAClassifier(BaseDeepClassifier):
             class but that look different can be told apart).""",
         ),
         Parameter(
-            "clustering", "rank", [one_of("rank", "neighbourhood")],
-            '{"rank", "neighbourhood"}',
+            "clustering", "rank", [one_of("rank", "neighborhood")],
+            '{"rank", "neighborhood"}',
             """Rank-statistics adaptive clustering over pairs from both domains, or
-            neighbourhood clustering of target features with a memory bank.""",
+            neighborhood clustering of target features with a memory bank.""",
         ),
         Parameter(
             "memory_size", 512, [interval("integer", 1)],
             "int",
-            'Memory bank size of ``clustering="neighbourhood"``.',
+            'Memory bank size of ``clustering="neighborhood"``.',
         ),
         Parameter(
             "head", "linear", [one_of("linear", "cosine")],
@@ -193,7 +193,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         Parameter(
             "temperature", 0.05, [interval("real", 0, None, closed="neither")],
             "float",
-            "Temperature of the cosine head and of the neighbourhood softmax.",
+            "Temperature of the cosine head and of the neighborhood softmax.",
         ),
         Parameter(
             "warmup", 0.2, [interval("real", 0, 1)],
@@ -248,7 +248,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
         Parameter(
             "n_neighbors", 10, [interval("integer", 1)],
             "int",
-            'Neighbours used by the ``"knn"`` and ``"density_ratio"`` scores.',
+            'Neighbors used by the ``"knn"`` and ``"density_ratio"`` scores.',
         ),
         Parameter(
             "pretrain_epochs", 0, [interval("integer", 0)],
@@ -419,11 +419,11 @@ class UniversalDAClassifier(BaseDeepClassifier):
             latents (far from all source data). ``"density_ratio"``:
             ``log(d_source / d_target)``, the log ratio of the cosine distances
             to the ``n_neighbors``-th nearest training-source and
-            training-target latents, a nearest-neighbour estimate of how much
+            training-target latents, a nearest-neighbor estimate of how much
             denser the target is than the source around the sample (an unknown
             class is dense in the target and absent from the source); needs
             ``X_target`` at fit, and a training-target sample counts itself as
-            one of its neighbours. ``None`` uses ``unknown_score_kind``.
+            one of its neighbors. ``None`` uses ``unknown_score_kind``.
 
         Returns
         -------
@@ -439,14 +439,14 @@ class UniversalDAClassifier(BaseDeepClassifier):
             cosine = F.normalize(latent, dim=1) @ F.normalize(prototypes, dim=1).T
             return (1.0 - cosine.max(dim=1).values).numpy().astype(np.float64)
         if kind in ("knn", "density_ratio"):
-            return self._neighbour_score(self.transform(X), kind)
+            return self._neighbor_score(self.transform(X), kind)
         proba = self.predict_proba(X)
         if kind == "max_softmax":
             return 1.0 - proba.max(axis=1)
         return prediction_entropy(torch.as_tensor(proba)).numpy()
 
 
-    def _neighbour_score(self, latent, kind, *, leave_one_out=False):
+    def _neighbor_score(self, latent, kind, *, leave_one_out=False):
         def distances(reference, skip=0):
             reference = np.asarray(reference)
             k = min(self.n_neighbors + skip, reference.shape[0])
@@ -454,7 +454,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
             return search.kneighbors(latent)[0][:, skip:]
 
         # leave_one_out: ``latent`` is the training source itself; each sample's
-        # own point (distance 0) is not one of its neighbours.
+        # own point (distance 0) is not one of its neighbors.
         source = distances(self.source_latent_, skip=int(leave_one_out))
         if kind == "knn":
             return source.mean(axis=1).astype(np.float64)
@@ -469,7 +469,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
     def _source_quantile_threshold(self, X, kind):
         """``unknown_quantile`` of the training source's own unknown scores."""
         if kind in ("knn", "density_ratio"):
-            scores = self._neighbour_score(self.source_latent_, kind, leave_one_out=True)
+            scores = self._neighbor_score(self.source_latent_, kind, leave_one_out=True)
         else:
             scores = self.unknown_score(X, kind=kind)
         return float(np.quantile(scores, self.unknown_quantile))

@@ -40,19 +40,18 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
+from ._compat import Interval, StrOptions, _fit_context
 from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
 from .nn import (
     ClassificationObjective,
@@ -92,8 +91,9 @@ def interval(kind, left=None, right=None, *, closed="left"):
     Examples
     --------
     >>> from skdomain.base import interval
-    >>> interval("integer", 1)
-    <sklearn.utils._param_validation.Interval object at ...>
+    >>> constraint = interval("integer", 1)
+    >>> constraint.is_satisfied_by(3), constraint.is_satisfied_by(0)
+    (True, False)
     """
     types = {"real": numbers.Real, "integer": numbers.Integral}
     if kind not in types:
@@ -519,7 +519,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, X_target=None):
-        """Train on labelled source data, aligning it with unlabelled target data.
+        """Train on labeled source data, aligning it with unlabeled target data.
 
         Parameters
         ----------
@@ -528,7 +528,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Source labels.
         X_target : array-like of shape (n_target, ...), default=None
-            Unlabelled target inputs with the same sample shape as ``X``. Without
+            Unlabeled target inputs with the same sample shape as ``X``. Without
             it the estimator is an ordinary supervised model.
 
         Returns
@@ -633,13 +633,13 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
         ),
         Parameter.weight(
             "fisher_weight", 0.0,
-            """Weight of the Fisher loss on source latents (learnable class centres):
-            compact classes, far-apart centres. 0 switches it off.""",
+            """Weight of the Fisher loss on source latents (learnable class centers):
+            compact classes, far-apart centers. 0 switches it off.""",
         ),
         Parameter.weight(
             "entropy_weight", 0.0,
             """Weight of the entropy of the predictions on source and target
-            (entropy minimisation). 0 switches it off.""",
+            (entropy minimization). 0 switches it off.""",
         ),
         Parameter(
             "fisher_form", "ratio", [one_of("ratio", "difference")], '{"ratio", "difference"}',
@@ -748,9 +748,9 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
 
 class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
-    """Shared regression logic: targets are standardised inside the network.
+    """Shared regression logic: targets are standardized inside the network.
 
-    Fitted ``y_mean_`` and ``y_scale_`` undo the standardisation at prediction.
+    Fitted ``y_mean_`` and ``y_scale_`` undo the standardization at prediction.
     The objective is a :class:`~skdomain.nn.RegressionObjective`: mean squared
     error, then the terms of ``_make_terms``.
     """

@@ -13,7 +13,7 @@ a model from a source you do not trust. :func:`save_estimator` writes instead
 :func:`load_estimator` reads the JSON, accepts only deep estimator classes
 already defined in the running process (skdomain's own, and users' subclasses
 of :mod:`skdomain.base`, which register themselves when defined: import their
-module before loading) and ``torch.optim`` optimisers from it, rebuilds the network and loads the
+module before loading) and ``torch.optim`` optimizers from it, rebuilds the network and loads the
 weights with ``torch.load(..., weights_only=True)``, which unpickles tensors and
 plain containers only, never arbitrary objects.
 """

@@ -1,4 +1,4 @@
-"""Behaviour of the deep classifiers: they learn, they adapt, they fail loudly."""
+"""Behavior of the deep classifiers: they learn, they adapt, they fail loudly."""
 
 import pickle
 

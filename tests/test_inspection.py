@@ -35,7 +35,7 @@ def test_conv_layer_names_of_estimator_and_module(trained):
     assert conv_layer_names(MLPEncoder(4, (3,))) == []
 
 
-def test_grad_cam_has_image_size_and_is_normalised(trained, mergers):
+def test_grad_cam_has_image_size_and_is_normalized(trained, mergers):
     _, _, X_test, _ = mergers
     maps = grad_cam(trained, X_test[:5], target_class=1)
     assert maps.shape == (5, SIZE, SIZE) and maps.dtype == np.float32

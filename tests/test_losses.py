@@ -248,9 +248,9 @@ def test_entropy_of_uniform_predictions_is_log_k():
     arrays(np.float64, (2, 3), elements=finite),
     st.randoms(use_true_random=False),
 )
-def test_fisher_forms_are_consistent(features, centres, rnd):
+def test_fisher_forms_are_consistent(features, centers, rnd):
     labels = torch.tensor([rnd.randint(0, 1) for _ in range(len(features))])
-    f, c = t(features), t(centres)
+    f, c = t(features), t(centers)
     ratio = float(fisher_loss(f, labels, c, form="ratio"))
     difference = float(fisher_loss(f, labels, c, form="difference"))
     intra = float(((f - c[labels]) ** 2).sum(1).mean())
@@ -258,10 +258,10 @@ def test_fisher_forms_are_consistent(features, centres, rnd):
     assert difference <= intra + 1e-9
 
 
-def test_fisher_loss_is_zero_when_features_sit_on_their_centres():
-    centres = torch.tensor([[0.0, 0.0], [3.0, 1.0]])
+def test_fisher_loss_is_zero_when_features_sit_on_their_centers():
+    centers = torch.tensor([[0.0, 0.0], [3.0, 1.0]])
     labels = torch.tensor([0, 1, 1, 0])
-    assert float(fisher_loss(centres[labels], labels, centres)) == pytest.approx(0.0)
+    assert float(fisher_loss(centers[labels], labels, centers)) == pytest.approx(0.0)
 
 
 def test_fisher_loss_rejects_unknown_form():

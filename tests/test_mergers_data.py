@@ -1,4 +1,4 @@
-"""The galaxy-merger generator, its observing conditions and the per-domain normaliser."""
+"""The galaxy-merger generator, its observing conditions and the per-domain normalizer."""
 
 import numpy as np
 import pytest
@@ -59,8 +59,8 @@ def _asymmetry(X):
     values = []
     for image in X.sum(axis=1):
         centroid = np.array(ndimage.center_of_mass(image))
-        centred = ndimage.shift(image, (np.array(image.shape) - 1) / 2 - centroid, order=1)
-        values.append(np.abs(centred - centred[::-1, ::-1]).sum() / np.abs(centred).sum())
+        centered = ndimage.shift(image, (np.array(image.shape) - 1) / 2 - centroid, order=1)
+        values.append(np.abs(centered - centered[::-1, ::-1]).sum() / np.abs(centered).sum())
     return np.array(values)
 
 
@@ -115,7 +115,7 @@ def _two_sample_accuracy(X_a, X_b):
     return cross_val_score(model, X, d, cv=3).mean()
 
 
-def test_domains_differ_even_after_per_domain_normalisation():
+def test_domains_differ_even_after_per_domain_normalization():
     """A classifier tells pristine and SDSS-like images apart; two pristine draws it cannot."""
 
     def draw(domain, seed):
@@ -172,7 +172,7 @@ def test_normalizer_removes_background_and_flux_scale():
         values = Xn[:, band].ravel()
         assert abs(np.median(values)) < 1e-5
         assert np.percentile(values, 99.0) == pytest.approx(1.0, rel=1e-4)
-    # a rescaled, shifted copy of the domain normalises to the same images
+    # a rescaled, shifted copy of the domain normalizes to the same images
     shifted = 2.5 * X + 0.7
     np.testing.assert_allclose(MergerNormalizer().fit_transform(shifted), Xn, atol=1e-4)
 

@@ -11,7 +11,7 @@ from skdomain.metrics import BINARY_METRICS, binary_classification_metrics, metr
 
 
 @st.composite
-def labelled_probabilities(draw):
+def labeled_probabilities(draw):
     n = draw(st.integers(2, 40))
     y = draw(arrays(np.int64, n, elements=st.integers(0, 1)))
     proba = draw(arrays(np.float64, n, elements=st.floats(0, 1)))
@@ -19,7 +19,7 @@ def labelled_probabilities(draw):
 
 
 @settings(max_examples=25, deadline=None)
-@given(labelled_probabilities())
+@given(labeled_probabilities())
 def test_metrics_are_bounded_and_agree_with_sklearn(data):
     y, proba = data
     m = binary_classification_metrics(y, proba)
@@ -37,7 +37,7 @@ def test_metrics_are_bounded_and_agree_with_sklearn(data):
 
 
 @settings(max_examples=12, deadline=None)
-@given(labelled_probabilities())
+@given(labeled_probabilities())
 def test_two_column_probabilities_and_string_labels_give_the_same_table(data):
     y, proba = data
     one_column = binary_classification_metrics(y, proba)

@@ -220,7 +220,7 @@ def test_search_is_a_clonable_estimator():
 
 @pytest.mark.parametrize("routing", [False, True])
 def test_plain_grid_search_slices_a_target_of_source_length(same_length, routing):
-    """The scikit-learn behaviour DomainAwareGridSearchCV exists for (failure 2 of the guide)."""
+    """The scikit-learn behavior DomainAwareGridSearchCV exists for (failure 2 of the guide)."""
     from sklearn.model_selection import GridSearchCV
 
     X, y, X_target, _ = same_length

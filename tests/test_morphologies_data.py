@@ -81,9 +81,9 @@ def test_same_galaxies_look_smaller_on_coarser_pixels():
             200, survey=survey, classes=["round_smooth"], depth=1e12, random_state=0
         )
         image = np.clip(X[:, 0], 0, None)
-        centre = (image.shape[-1] - 1) / 2
+        center = (image.shape[-1] - 1) / 2
         yy, xx = np.indices(image.shape[1:])
-        r = np.hypot(xx - centre, yy - centre)
+        r = np.hypot(xx - center, yy - center)
         return float(np.mean((image * r).sum((1, 2)) / image.sum((1, 2))))
 
     assert radius("sdss") < radius("decals")

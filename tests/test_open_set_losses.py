@@ -13,7 +13,7 @@ from skdomain.nn import (
     adaptive_clustering_loss,
     default_rho,
     entropy_separation_loss,
-    neighbourhood_clustering_loss,
+    neighborhood_clustering_loss,
     prediction_entropy,
     rank_similarity_labels,
 )
@@ -122,7 +122,7 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match="n_classes"):
         default_rho(1)
     with pytest.raises(ValueError, match="temperature"):
-        neighbourhood_clustering_loss(torch.zeros(2, 3), torch.zeros(2, 3), temperature=0)
+        neighborhood_clustering_loss(torch.zeros(2, 3), torch.zeros(2, 3), temperature=0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -138,15 +138,15 @@ def test_entropy_lies_between_zero_and_log_k(logits):
     arrays(np.float64, st.tuples(st.integers(1, 6), st.just(4)), elements=finite),
     arrays(np.float64, st.tuples(st.integers(0, 6), st.just(4)), elements=finite),
 )
-def test_neighbourhood_loss_is_finite_and_bounded(features, memory):
+def test_neighborhood_loss_is_finite_and_bounded(features, memory):
     prototypes = torch.eye(4, dtype=torch.float64)
-    loss = neighbourhood_clustering_loss(t(features), t(memory), prototypes, temperature=0.1)
+    loss = neighborhood_clustering_loss(t(features), t(memory), prototypes, temperature=0.1)
     assert torch.isfinite(loss)
     assert 0.0 <= loss.item() <= math.log(len(memory) + 4) + 1e-9
 
 
-def test_neighbourhood_loss_is_low_next_to_a_neighbour():
+def test_neighborhood_loss_is_low_next_to_a_neighbor():
     memory = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    near = neighbourhood_clustering_loss(torch.tensor([[1.0, 0.01]]), memory, temperature=0.05)
-    between = neighbourhood_clustering_loss(torch.tensor([[1.0, 1.0]]), memory, temperature=0.05)
+    near = neighborhood_clustering_loss(torch.tensor([[1.0, 0.01]]), memory, temperature=0.05)
+    between = neighborhood_clustering_loss(torch.tensor([[1.0, 1.0]]), memory, temperature=0.05)
     assert near < 0.01 and between > 0.6

@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_validate
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdomain import DANNClassifier, MMDClassifier
@@ -63,7 +64,7 @@ def test_fit_transformers_on_both_standardises_the_union(domains):
 
 
 def test_plain_pipeline_would_pass_target_unscaled(domains):
-    """The failure DAPipeline exists for (plain scikit-learn behaviour)."""
+    """The failure DAPipeline exists for (plain scikit-learn behavior)."""
     X, y, X_target, _ = domains
     pipe = make_pipeline(StandardScaler(), RecordingClassifier())
     pipe.fit(X, y, recordingclassifier__X_target=X_target)
@@ -185,3 +186,56 @@ def test_deep_estimator_receives_scaled_target(domains):
         search.best_estimator_[-1].received_target_,
         search.best_estimator_[0].transform(X_target),
     )
+
+
+def test_wrong_target_width_blames_X_target(domains):
+    """Issue 15, finding 13: the error named X ("X has 3 features, but StandardScaler...")."""
+    X, y, X_target, _ = domains
+    wide = np.hstack([X_target, X_target[:, :1]])
+    pipe = make_da_pipeline(StandardScaler(), RecordingClassifier())
+    with pytest.raises(ValueError, match=r"X_target has features \(3,\), but X has \(2,\)"):
+        pipe.fit(X, y, X_target=wide)
+    Xd = pd.DataFrame(X, columns=["flux", "size"])
+    Xtd = pd.DataFrame(X_target, columns=["flux", "radius"])
+    with pytest.raises(ValueError, match="X_target has columns"):
+        pipe.fit(Xd, y, X_target=Xtd)
+    pipe.fit(X, y, X_target=X_target)
+    with pytest.raises(ValueError, match="X_target has 3 features"):
+        pipe.transform_target(wide)
+
+
+def test_steps_are_parameters(domains):
+    X, y, X_target, _ = domains
+    pipe = make_da_pipeline(StandardScaler(), RecordingClassifier())
+    assert not isinstance(pipe, Pipeline)  # composition, public API only
+    assert pipe.named_steps["standardscaler"] is pipe[0] is pipe["standardscaler"]
+    assert len(pipe) == 2
+    pipe.set_params(standardscaler="passthrough", recordingclassifier__alpha=3.0)
+    assert pipe[0] == "passthrough" and pipe[-1].alpha == 3.0
+    pipe.fit(X, y, X_target=X_target)
+    np.testing.assert_allclose(pipe[-1].X_target_, X_target)
+    search = GridSearchCV(
+        make_da_pipeline(StandardScaler(), RecordingClassifier()),
+        {"standardscaler": ["passthrough", StandardScaler()]},
+        cv=2,
+    )
+    search.fit(X, y, X_target=X_target)
+    assert search.best_estimator_.get_params()["standardscaler"] == "passthrough"
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        pipe.set_params(nosuchstep__alpha=1.0)
+
+
+def test_methods_follow_the_final_step(domains, capsys):
+    X, y, X_target, _ = domains
+    pipe = make_da_pipeline(StandardScaler(), RecordingClassifier(), verbose=True)
+    assert not hasattr(pipe, "predict_proba") and not hasattr(pipe, "transform")
+    assert is_classifier(pipe)
+    with pytest.raises(NotFittedError, match="DAPipeline"):
+        pipe.predict(X)
+    with pytest.raises(ValueError, match="does not accept the sample_weight"):
+        pipe.fit(X, y, X_target=X_target, sample_weight=np.ones(len(X)))
+    pipe.fit(X, y, X_target=X_target)
+    assert "(step 2 of 2) Processing recordingclassifier" in capsys.readouterr().out
+    assert pipe.n_features_in_ == 2
+    np.testing.assert_array_equal(pipe.classes_, [0, 1])
+    assert pipe.predict(X_target).shape == (len(X_target),)

@@ -85,7 +85,7 @@ def test_reconstruction_objective_domains():
 @pytest.mark.slow
 def test_drrn_maps_cluster_domains_closer_than_the_plain_network():
     """On the cluster flavours, DRRN with its MMD term leaves a smaller latent MMD
-    between the source and the (unlabelled, seen) target clusters than the plain
+    between the source and the (unlabeled, seen) target clusters than the plain
     NN of the same architecture; two seeds. Reconstruction alone does not do this
     (see docs/clusters.md), so the MMD option is what is tested here."""
     from sklearn.pipeline import make_pipeline

@@ -45,8 +45,8 @@ STRENGTHS = {
 def galaxy_like(n=6, channels=2, height=20, width=24, dtype=np.float32, seed=0):
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:height, :width]
-    centre = np.exp(-((yy - height / 2) ** 2 + (xx - width / 2) ** 2) / 20.0)
-    images = centre[None, None] * rng.uniform(0.5, 1.5, (n, channels, 1, 1))
+    center = np.exp(-((yy - height / 2) ** 2 + (xx - width / 2) ** 2) / 20.0)
+    images = center[None, None] * rng.uniform(0.5, 1.5, (n, channels, 1, 1))
     images = images + 0.05 * rng.standard_normal((n, channels, height, width))
     return images.astype(dtype)
 

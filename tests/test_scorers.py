@@ -12,7 +12,7 @@ from skdomain.datasets import make_rotated_moons
 from skdomain.metrics import (
     DeepEmbeddedValidationScorer,
     ImportanceWeightedScorer,
-    LabelledTargetScorer,
+    LabeledTargetScorer,
     PredictionEntropyScorer,
     ReverseValidationScorer,
     SoftNeighborhoodDensityScorer,
@@ -63,10 +63,10 @@ def test_entropy_prefers_confident_predictions(moons):
     assert confident > uniform
 
 
-def test_snd_is_maximal_for_uniform_neighbourhoods(moons):
+def test_snd_is_maximal_for_uniform_neighborhoods(moons):
     X, y, X_target, _ = moons
     scorer = SoftNeighborhoodDensityScorer(X_target[:50])
-    # All predictions equal: every neighbour is as similar, entropy log(n - 1).
+    # All predictions equal: every neighbor is as similar, entropy log(n - 1).
     assert scorer(ConstantProba().fit(X, y), X, y) == pytest.approx(np.log(49))
 
 
@@ -121,14 +121,14 @@ def test_regressors(moons):
         DeepEmbeddedValidationScorer(X_target)(ridge, X, target)
 
 
-def test_labelled_target_scorer(moons, logistic):
+def test_labeled_target_scorer(moons, logistic):
     X, y, X_target, y_target = moons
-    scorer = LabelledTargetScorer(X_target[:10], y_target[:10])
+    scorer = LabeledTargetScorer(X_target[:10], y_target[:10])
     assert scorer(logistic, X, y) == logistic.score(X_target[:10], y_target[:10])
-    balanced = LabelledTargetScorer(X_target[:10], y_target[:10], scoring="balanced_accuracy")
+    balanced = LabeledTargetScorer(X_target[:10], y_target[:10], scoring="balanced_accuracy")
     assert 0 <= balanced(logistic, X, y) <= 1
     with pytest.raises(ValueError, match="differ in length"):
-        LabelledTargetScorer(X_target[:10], y_target[:9])(logistic, X, y)
+        LabeledTargetScorer(X_target[:10], y_target[:9])(logistic, X, y)
 
 
 def test_non_finite_outputs_raise(moons):

@@ -15,7 +15,7 @@ from skdomain.shift import classifier_test, feature_tests, mmd_test, shift_repor
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(3, 30), m=st.integers(3, 30))
 def test_permutation_statistic_is_the_biased_mmd2(seed, n, m):
-    """The vectorised statistic equals losses.mmd2 (biased) on the same data."""
+    """The vectorized statistic equals losses.mmd2 (biased) on the same data."""
     import torch
 
     rng = np.random.default_rng(seed)

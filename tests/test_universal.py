@@ -55,12 +55,12 @@ def four_blobs(n=80, seed=0, shift=0.3, labels=(0, 1, 2)):
     """Three known classes on a circle; the target adds an unknown fourth blob."""
     rng = np.random.default_rng(seed)
     angles = np.deg2rad([0, 90, 180, 270])
-    centres = 4.0 * np.c_[np.cos(angles), np.sin(angles)]
-    X = np.vstack([centres[i] + rng.normal(size=(n, 2)) for i in range(3)])
+    centers = 4.0 * np.c_[np.cos(angles), np.sin(angles)]
+    X = np.vstack([centers[i] + rng.normal(size=(n, 2)) for i in range(3)])
     y = np.repeat(np.asarray(labels, dtype=object if isinstance(labels[0], str) else int), n)
-    X_target = np.vstack([centres[i] + shift + rng.normal(size=(n, 2)) for i in range(4)])
+    X_target = np.vstack([centers[i] + shift + rng.normal(size=(n, 2)) for i in range(4)])
     y_target = np.repeat([0, 1, 2, 3], n)
-    return X, y, X_target, y_target, centres
+    return X, y, X_target, y_target, centers
 
 
 UNIVERSAL = dict(
@@ -71,19 +71,19 @@ UNIVERSAL = dict(
 
 @pytest.fixture(scope="module")
 def blobs_model():
-    X, y, X_target, y_target, centres = four_blobs()
+    X, y, X_target, y_target, centers = four_blobs()
     model = UniversalDAClassifier(random_state=0, **UNIVERSAL).fit(X, y, X_target=X_target)
-    return model, X_target, y_target, centres
+    return model, X_target, y_target, centers
 
 
 @pytest.mark.slow
 def test_sample_of_an_unseen_cluster_is_flagged_unknown(blobs_model):
-    model, X_target, y_target, centres = blobs_model
-    far = centres[3:4] + 0.3  # the unknown blob, far from every source class
+    model, X_target, y_target, centers = blobs_model
+    far = centers[3:4] + 0.3  # the unknown blob, far from every source class
     assert model.predict(far)[0] == -1
     assert model.unknown_score(far)[0] > model.unknown_threshold_
-    known_centres = centres[:3] + 0.3
-    assert model.predict(known_centres).tolist() == [0, 1, 2]
+    known_centers = centers[:3] + 0.3
+    assert model.predict(known_centers).tolist() == [0, 1, 2]
     predictions = model.predict(X_target)
     assert np.mean(predictions[y_target == 3] == -1) > 0.6
     assert np.mean(predictions[y_target < 3] == y_target[y_target < 3]) > 0.85
@@ -123,11 +123,11 @@ def test_predict_proba_covers_known_classes_and_scores_have_one_value_per_sample
 
 
 def test_string_labels_with_string_unknown_label():
-    X, y, X_target, _, centres = four_blobs(n=40, labels=("disk", "smooth", "merger"))
+    X, y, X_target, _, centers = four_blobs(n=40, labels=("disk", "smooth", "merger"))
     model = UniversalDAClassifier(
         random_state=0, unknown_label="unknown", **{**UNIVERSAL, "max_epochs": 15}
     ).fit(X, y, X_target=X_target)
-    predictions = model.predict(np.vstack([centres, X_target]))
+    predictions = model.predict(np.vstack([centers, X_target]))
     assert set(predictions.tolist()) <= {"disk", "smooth", "merger", "unknown"}
     assert predictions.dtype == model.classes_.dtype  # object, as the y given
     # A threshold of 0 calls everything unknown; the label comes back as given.
@@ -182,7 +182,7 @@ def test_fixed_random_state_reproduces_and_dataframes_work():
     X, y, X_target, _, _ = four_blobs(n=20)
     frame = pd.DataFrame(X, columns=["a", "b"])
     target = pd.DataFrame(X_target, columns=["a", "b"])
-    kwargs = dict(max_epochs=3, random_state=1, clustering="neighbourhood", memory_size=16)
+    kwargs = dict(max_epochs=3, random_state=1, clustering="neighborhood", memory_size=16)
     first = UniversalDAClassifier(**kwargs).fit(frame, y, X_target=target)
     second = UniversalDAClassifier(**kwargs).fit(frame, y, X_target=target)
     np.testing.assert_allclose(first.predict_proba(target), second.predict_proba(target))
@@ -211,14 +211,14 @@ def test_objective_switches_terms_off_and_respects_warmup():
     warm = UniversalObjective(3, 8, warmup=0.5)
     assert "separation_loss" not in warm(net, xs, ys, xt, 0.1)
     assert "separation_loss" in warm(net, xs, ys, xt, 0.6)
-    memory = UniversalObjective(3, 8, clustering="neighbourhood", memory_size=4)
+    memory = UniversalObjective(3, 8, clustering="neighborhood", memory_size=4)
     for _ in range(3):
         terms = memory(net, xs, ys, xt, 0.5)
     assert int(memory.memory_filled) == 4 and torch.isfinite(terms["clustering_loss"])
 
 
-def test_neighbour_scores_rank_the_unseen_cluster_above_known_samples(blobs_model):
-    model, X_target, y_target, centres = blobs_model
+def test_neighbor_scores_rank_the_unseen_cluster_above_known_samples(blobs_model):
+    model, X_target, y_target, centers = blobs_model
     # New draws of the same four target blobs: the unknown blob is far from all
     # source latents and dense in the training target.
     _, _, X_new, y_new, _ = four_blobs(seed=1)
@@ -270,13 +270,13 @@ def test_contrastive_pretraining_on_images_lowers_its_loss():
 
 
 def test_predict_can_threshold_the_knn_score_at_a_source_quantile(blobs_model):
-    model, X_target, y_target, centres = blobs_model
+    model, X_target, y_target, centers = blobs_model
     X, y, _, _, _ = four_blobs()
     knn = clone(model).set_params(unknown_score_kind="knn").fit(X, y, X_target=X_target)
     # Leave-one-out source scores: about 5 % of the source lies above the threshold.
-    loo = knn._neighbour_score(knn.source_latent_, "knn", leave_one_out=True)
+    loo = knn._neighbor_score(knn.source_latent_, "knn", leave_one_out=True)
     assert knn.unknown_threshold_ == pytest.approx(np.quantile(loo, 0.95))
-    assert np.all(loo > 0)  # no sample is its own neighbour
+    assert np.all(loo > 0)  # no sample is its own neighbor
     flagged = knn.predict(X) == -1
     assert 0.01 < flagged.mean() < 0.15
     predictions = knn.predict(X_target)

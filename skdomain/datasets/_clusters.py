@@ -1,6 +1,6 @@
 """Mock X-ray observables of galaxy clusters from two "simulation flavours".
 
-A stand-in for the Magneticum (training) and IllustrisTNG (test) mock catalogues
+A stand-in for the Magneticum (training) and IllustrisTNG (test) mock catalogs
 of the cluster-mass domain-shift study (seed ``000``). Each cluster gets
 
 - a true mass ``M500`` (the label, as ``log10 M500 / Msun``);
@@ -18,8 +18,8 @@ of the cluster-mass domain-shift study (seed ``000``). Each cluster gets
   ``R500`` would leak the label into the profile shape.
 
 The two flavours differ in ways that are each small and physically motivated
-(see :data:`FLAVOURS`): the gas-fraction normalisation and its mass dependence,
-the temperature-mass normalisation and slope, the core structure and the mix of
+(see :data:`FLAVOURS`): the gas-fraction normalization and its mass dependence,
+the temperature-mass normalization and slope, the core structure and the mix of
 dynamical states, the scatter, and how the temperature responds to the
 dynamical state. The product ``Yx`` is nearly the same function of mass in both
 (the gas-fraction and temperature changes largely cancel), which is why the
@@ -36,7 +36,8 @@ import pandas as pd
 from scipy.integrate import cumulative_trapezoid
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+
+from .._compat import Interval
 
 __all__ = [
     "FLAVOURS",
@@ -102,7 +103,7 @@ def _r500(mass):
 
 
 def _density_shape(u, core, cusp):
-    """Unnormalised modified beta model at ``u = r / R500_true`` (rows: clusters)."""
+    """Unnormalized modified beta model at ``u = r / R500_true`` (rows: clusters)."""
     x = u / core[:, None]
     beta = 2.0 / 3.0
     shape = x ** (-cusp[:, None]) / (1.0 + x**2) ** (1.5 * beta - 0.5 * cusp[:, None])
@@ -228,7 +229,7 @@ def make_cluster_profiles(
     fgas = par["f0"] * np.exp(par["alpha_f"] * ln_m + scatter[:, 0])
     t_scale = par["T0"] * np.exp(par["beta_T"] * ln_m + scatter[:, 1] + par["state_T"] * state)
 
-    # Gas density on the internal grid, normalised to Mgas(<R500_true) = fgas * M.
+    # Gas density on the internal grid, normalized to Mgas(<R500_true) = fgas * M.
     shape = _density_shape(_GRID, core, cusp)
     shell = 4.0 * np.pi * _GRID**2 * shape
     cumulative = cumulative_trapezoid(shell, _GRID, axis=1, initial=0.0)

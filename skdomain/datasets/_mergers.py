@@ -10,13 +10,13 @@ bright, well separated cores).
 Geometry is expressed in units of half the field of view (the image spans
 [-1, 1] on both axes), so ``image_size`` only changes the sampling. A
 non-merger is one Sersic galaxy (random index, effective radius, axis ratio,
-angle and colour), sometimes with star-forming clumps or a faint unrelated
+angle and color), sometimes with star-forming clumps or a faint unrelated
 galaxy in projection; a merger is two Sersic galaxies at a random separation
 and flux ratio with tidal tails or shells. Easy mergers are early-stage pairs
 (wide separation, similar fluxes, bright tails); hard mergers are late-stage
 systems (overlapping cores, a faint companion, faint tidal features).
 
-Everything is vectorised over images (processed in chunks to bound memory):
+Everything is vectorized over images (processed in chunks to bound memory):
 thousands of 75 x 75 x 3 images take a few seconds.
 """
 
@@ -28,11 +28,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._compat import Interval, StrOptions, _fit_context
 from ._morphologies import _col, _gaussian_blobs, _sersic, _tidal_tail
 
 __all__ = [
@@ -73,7 +73,7 @@ class ObservingConditions:
     flux_scale : float, default=1.0
         Calibration factor applied to the light of every galaxy.
     hard_merger_fraction : float, default=0.6
-        Fraction of mergers that are late-stage, hard to recognise systems.
+        Fraction of mergers that are late-stage, hard to recognize systems.
 
     Examples
     --------
@@ -129,11 +129,11 @@ MERGER_DOMAINS = {
 
 
 # ---------------------------------------------------------------------------
-# Galaxies. ``x`` and ``y`` are the (H, W) pixel-centre coordinates; every
+# Galaxies. ``x`` and ``y`` are the (H, W) pixel-center coordinates; every
 # function returns band images of shape (n, n_bands, H, W).
 
 
-def _colours(rng, n, n_bands, slope_range=(-0.4, 0.8)):
+def _colors(rng, n, n_bands, slope_range=(-0.4, 0.8)):
     """Relative flux per band: a linear spectral slope with a small jitter (n, n_bands)."""
     wavelength = np.linspace(-0.5, 0.5, n_bands)[None, :]
     slope = rng.uniform(*slope_range, n)[:, None]
@@ -141,8 +141,8 @@ def _colours(rng, n, n_bands, slope_range=(-0.4, 0.8)):
     return (1.0 + slope * wavelength) * jitter
 
 
-def _banded(image, colour):
-    return image[:, None] * colour[:, :, None, None]
+def _banded(image, color):
+    return image[:, None] * color[:, :, None, None]
 
 
 def _galaxy(x, y, rng, n, *, x0, y0, amplitude, r_e_range=(0.08, 0.2)):
@@ -181,7 +181,7 @@ def _shells(x, y, rng, n, *, x0, y0, r_e, flux):
 def _non_mergers(x, y, rng, n, n_bands):
     x0, y0 = rng.normal(0, 0.04, n), rng.normal(0, 0.04, n)
     light, r_e = _galaxy(x, y, rng, n, x0=x0, y0=y0, amplitude=rng.uniform(0.7, 1.3, n))
-    image = _banded(light, _colours(rng, n, n_bands))
+    image = _banded(light, _colors(rng, n, n_bands))
     # Star-forming clumps in some disks: asymmetric light that is not a merger.
     clumpy = rng.random(n) < 0.35
     k = 4
@@ -195,9 +195,9 @@ def _non_mergers(x, y, rng, n, n_bands):
         rng.uniform(0.02, 0.04, (n, k)),
         rng.uniform(0.1, 0.25, (n, k)) * clumpy[:, None],
     )
-    image += _banded(clumps, _colours(rng, n, n_bands, (-0.8, -0.2)))
+    image += _banded(clumps, _colors(rng, n, n_bands, (-0.8, -0.2)))
     # A faint, unrelated galaxy in projection: two objects do not make a merger.
-    neighbour = rng.random(n) < 0.25
+    neighbor = rng.random(n) < 0.25
     distance = rng.uniform(0.55, 0.85, n)
     direction = rng.uniform(0, 2 * np.pi, n)
     companion, _ = _galaxy(
@@ -207,10 +207,10 @@ def _non_mergers(x, y, rng, n, n_bands):
         n,
         x0=x0 + distance * np.cos(direction),
         y0=y0 + distance * np.sin(direction),
-        amplitude=rng.uniform(0.1, 0.3, n) * neighbour,
+        amplitude=rng.uniform(0.1, 0.3, n) * neighbor,
         r_e_range=(0.04, 0.08),
     )
-    image += _banded(companion, _colours(rng, n, n_bands))
+    image += _banded(companion, _colors(rng, n, n_bands))
     return image
 
 
@@ -220,7 +220,7 @@ def _mergers(x, y, rng, n, n_bands, hard_fraction):
     flux_ratio = np.where(hard, rng.uniform(2.5, 6.0, n), rng.uniform(1.0, 2.5, n))
     tidal_flux = np.where(hard, rng.uniform(0.03, 0.08, n), rng.uniform(0.1, 0.25, n))
     direction = rng.uniform(0, 2 * np.pi, n)
-    weight = 1.0 / (1.0 + flux_ratio)  # light-weighted centre near the image centre
+    weight = 1.0 / (1.0 + flux_ratio)  # light-weighted center near the image center
     cx, cy = rng.normal(0, 0.04, n), rng.normal(0, 0.04, n)
     x1 = cx - weight * separation * np.cos(direction)
     y1 = cy - weight * separation * np.sin(direction)
@@ -231,8 +231,8 @@ def _mergers(x, y, rng, n, n_bands, hard_fraction):
     secondary, _ = _galaxy(
         x, y, rng, n, x0=x2, y0=y2, amplitude=amplitude / flux_ratio, r_e_range=(0.05, 0.14)
     )
-    image = _banded(primary, _colours(rng, n, n_bands))
-    image += _banded(secondary, _colours(rng, n, n_bands))
+    image = _banded(primary, _colors(rng, n, n_bands))
+    image += _banded(secondary, _colors(rng, n, n_bands))
     # Tidal tails from both galaxies, or shells around late remnants.
     tails = np.zeros((n, *x.shape))
     for xs, ys, scale in ((x1, y1, 1.0), (x2, y2, 0.6)):
@@ -250,7 +250,7 @@ def _mergers(x, y, rng, n, n_bands, hard_fraction):
     shelled = hard & (rng.random(n) < 0.5)
     shells = _shells(x, y, rng, n, x0=x1, y0=y1, r_e=r_e, flux=1.5 * tidal_flux)
     debris = np.where(shelled[:, None, None], shells, tails)
-    image += _banded(debris, _colours(rng, n, n_bands, (-0.6, 0.2)))
+    image += _banded(debris, _colors(rng, n, n_bands, (-0.6, 0.2)))
     return image
 
 
@@ -325,7 +325,7 @@ def make_galaxy_mergers(
 
     See Also
     --------
-    MergerNormalizer : per-domain normalisation of the images.
+    MergerNormalizer : per-domain normalization of the images.
 
     Examples
     --------
@@ -344,8 +344,8 @@ def make_galaxy_mergers(
     conditions = _resolve_domain(domain)
     rng = check_random_state(random_state)
     native = max(8, int(round(image_size / conditions.pixel_factor)))
-    centres = (np.arange(native) + 0.5) * (2.0 / native) - 1.0
-    x, y = np.meshgrid(centres, -centres)
+    centers = (np.arange(native) + 0.5) * (2.0 / native) - 1.0
+    x, y = np.meshgrid(centers, -centers)
 
     n_mergers = int(round(merger_fraction * n_samples))
     labels = np.zeros(n_samples, dtype=np.int64)
@@ -368,7 +368,7 @@ def make_galaxy_mergers(
 
 
 class MergerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Per-domain, per-band normalisation of images: background off, robust scale to 1.
+    """Per-domain, per-band normalization of images: background off, robust scale to 1.
 
     Fit one normalizer on each domain's images (labels are not needed) and
     apply it to that domain, as DeepMerge does: every band has its background
@@ -378,7 +378,7 @@ class MergerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     optional asinh stretch brings faint tidal features up.
 
     Axis 1 holds the bands; all other axes are pooled. Tabular data of shape
-    (n_samples, n_features) is normalised per feature.
+    (n_samples, n_features) is normalized per feature.
 
     Parameters
     ----------
@@ -450,7 +450,7 @@ class MergerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Normalise images with the fitted background and scale.
+        """Normalize images with the fitted background and scale.
 
         Parameters
         ----------

@@ -17,7 +17,7 @@ def make_rotated_moons(
     noise: float = 0.1,
     random_state=None,
 ):
-    """Labelled source moons and a target domain rotated about the data centre.
+    """Labeled source moons and a target domain rotated about the data center.
 
     Parameters
     ----------
@@ -49,9 +49,9 @@ def make_rotated_moons(
     n_target = n_samples if n_target is None else n_target
     X, y = make_moons(n_samples, noise=noise, random_state=rng)
     X_target, y_target = make_moons(n_target, noise=noise, random_state=rng)
-    # Rotate about the centre of the noise-free moons, (0.5, 0.25).
-    centre = np.array([0.5, 0.25])
+    # Rotate about the center of the noise-free moons, (0.5, 0.25).
+    center = np.array([0.5, 0.25])
     angle = np.deg2rad(rotation)
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    X_target = (X_target - centre) @ rot.T + centre
+    X_target = (X_target - center) @ rot.T + center
     return X, y, X_target, y_target

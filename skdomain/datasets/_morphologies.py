@@ -10,7 +10,7 @@ photon noise for its depth. SDSS-like images have coarser pixels, a wider PSF
 and more noise than DECaLS-like ones; ``"year1"`` and ``"year10"`` are two
 data releases of one LSST-like survey that differ only in depth.
 
-All of it is vectorised over samples: thousands of 32 x 32 images take a
+All of it is vectorized over samples: thousands of 32 x 32 images take a
 fraction of a second to a few seconds.
 """
 
@@ -137,7 +137,7 @@ def _spiral_disk(x, y, *, x0, y0, r_e, q, angle, amplitude, pitch, n_arms, arm_s
     """Exponential disk whose light is modulated by logarithmic spiral arms.
 
     The arm pattern is computed in the plane of the disk (deprojected with the
-    axis ratio ``q``) and fades out in the centre where the bulge dominates.
+    axis ratio ``q``) and fades out in the center where the bulge dominates.
     """
     u, v = _rotated(x, y, x0, y0, angle)
     v = v / q
@@ -151,11 +151,11 @@ def _spiral_disk(x, y, *, x0, y0, r_e, q, angle, amplitude, pitch, n_arms, arm_s
     return disk * (1.0 - arm_strength * onset + 2.0 * arm_strength * onset * arms)
 
 
-def _gaussian_blobs(x, y, centres_x, centres_y, widths, fluxes):
+def _gaussian_blobs(x, y, centers_x, centers_y, widths, fluxes):
     """Sum of round Gaussian blobs; blob arrays have shape (n, k)."""
     x = x[None, None]
     y = y[None, None]
-    cx, cy = centres_x[..., None, None], centres_y[..., None, None]
+    cx, cy = centers_x[..., None, None], centers_y[..., None, None]
     w = widths[..., None, None]
     blobs = fluxes[..., None, None] * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * w**2))
     return blobs.sum(axis=1)
@@ -377,10 +377,10 @@ def _strong_lens(x, y, rng, n):
     ring_width = _col(rng.uniform(0.25, 0.4, n))
     ring = np.exp(-0.5 * ((radius - theta_e) / ring_width) ** 2)
     misalignment = _col(rng.uniform(0.0, 1.0, n))  # 0: full ring, 1: two compact arcs
-    arc_centre = _col(rng.uniform(0, 2 * np.pi, n))
+    arc_center = _col(rng.uniform(0, 2 * np.pi, n))
     concentration = 1.0 + 6.0 * misalignment
-    arcs = np.exp(concentration * (np.cos(2 * (azimuth - arc_centre)) - 1.0))
-    counter_image = 1.0 - 0.6 * misalignment * (1.0 - np.cos(azimuth - arc_centre)) / 2.0
+    arcs = np.exp(concentration * (np.cos(2 * (azimuth - arc_center)) - 1.0))
+    counter_image = 1.0 - 0.6 * misalignment * (1.0 - np.cos(azimuth - arc_center)) / 2.0
     return image + _col(rng.uniform(0.4, 0.8, n)) * ring * arcs * counter_image
 
 
@@ -409,8 +409,8 @@ _RENDERERS = {
 
 
 def _pixel_grid(image_size, pixel_scale):
-    centres = (np.arange(image_size) - (image_size - 1) / 2.0) * pixel_scale
-    y, x = np.meshgrid(centres, centres, indexing="ij")
+    centers = (np.arange(image_size) - (image_size - 1) / 2.0) * pixel_scale
+    y, x = np.meshgrid(centers, centers, indexing="ij")
     return x, y
 
 
@@ -531,7 +531,7 @@ def make_galaxy_morphologies(
     Returns
     -------
     X : ndarray of shape (n_samples, 1, image_size, image_size), float32
-        Images, in flux units where a bright galaxy's centre is of order 1.
+        Images, in flux units where a bright galaxy's center is of order 1.
     y : ndarray of shape (n_samples,)
         Class codes (int64) or names (object), shuffled.
 

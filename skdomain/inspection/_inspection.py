@@ -180,7 +180,7 @@ def grad_cam(model, X, *, target_class=None, layer=None, batch_size=64, normaliz
 def latent_features(model, X, *, batch_size=256) -> np.ndarray:
     """Latent features of ``X``: ``model.transform`` or a module's ``encode``.
 
-    A bare module (e.g. a freshly initialised encoder, to look at the latent
+    A bare module (e.g. a freshly initialized encoder, to look at the latent
     space *before* training) is run in eval mode without gradients.
 
     Examples
@@ -230,7 +230,7 @@ def latent_embedding(
     domains : mapping of name -> array-like
         Inputs of each domain, e.g. ``{"source": X_s, "target": X_t}``.
     labels : mapping of name -> array-like, optional
-        Class labels of the same samples (for colouring); missing domains get NaN.
+        Class labels of the same samples (for coloring); missing domains get NaN.
     max_samples : int or None, default=500
         At most this many randomly chosen samples per domain (t-SNE is quadratic).
     perplexity : float, default=30.0

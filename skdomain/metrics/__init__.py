@@ -7,7 +7,7 @@
   in any scikit-learn search: :class:`PredictionEntropyScorer`,
   :class:`SoftNeighborhoodDensityScorer`, :class:`ImportanceWeightedScorer`,
   :class:`DeepEmbeddedValidationScorer`, :class:`ReverseValidationScorer`,
-  and :class:`LabelledTargetScorer` when a few target labels exist.
+  and :class:`LabeledTargetScorer` when a few target labels exist.
 """
 
 from ._classification import (
@@ -29,7 +29,7 @@ from ._scorers import (
     DAScorer,
     DeepEmbeddedValidationScorer,
     ImportanceWeightedScorer,
-    LabelledTargetScorer,
+    LabeledTargetScorer,
     PredictionEntropyScorer,
     ReverseValidationScorer,
     SoftNeighborhoodDensityScorer,
@@ -41,7 +41,7 @@ __all__ = [
     "DAScorer",
     "DeepEmbeddedValidationScorer",
     "ImportanceWeightedScorer",
-    "LabelledTargetScorer",
+    "LabeledTargetScorer",
     "PredictionEntropyScorer",
     "ReverseValidationScorer",
     "SoftNeighborhoodDensityScorer",

@@ -4,7 +4,7 @@ The default score of a search is accuracy on held-out *source* data. The
 scorers here estimate how good a model is on the *target* without its labels
 (entropy, importance-weighted validation, deep embedded validation, soft
 neighborhood density, reverse validation), or with a few labels
-(:class:`LabelledTargetScorer`). They are plain callables
+(:class:`LabeledTargetScorer`). They are plain callables
 ``scorer(estimator, X, y)``, "greater is better", usable as ``scoring=`` in any
 scikit-learn search; each returns a finite float or raises a ``ValueError``
 that says why.
@@ -35,7 +35,7 @@ __all__ = [
     "DeepEmbeddedValidationScorer",
     "SoftNeighborhoodDensityScorer",
     "ReverseValidationScorer",
-    "LabelledTargetScorer",
+    "LabeledTargetScorer",
     "make_unsupervised_scorers",
 ]
 
@@ -93,7 +93,7 @@ class DAScorer:
     Parameters
     ----------
     X_target : array-like of shape (n_target, ...), default=None
-        Unlabelled target rows to score on, when neither metadata routing nor
+        Unlabeled target rows to score on, when neither metadata routing nor
         :class:`DomainAwareGridSearchCV` provides them.
 
     Notes
@@ -182,12 +182,12 @@ class PredictionEntropyScorer(DAScorer):
 
 
 class SoftNeighborhoodDensityScorer(DAScorer):
-    """Soft neighbourhood density of the target predictions (Saito et al. 2021).
+    """Soft neighborhood density of the target predictions (Saito et al. 2021).
 
-    Target probability vectors are L2-normalised; each row's similarities to
+    Target probability vectors are L2-normalized; each row's similarities to
     the others are turned into a distribution by a softmax at ``temperature``,
     and the score is the mean entropy of those distributions: high when target
-    samples form dense neighbourhoods of consistent predictions.
+    samples form dense neighborhoods of consistent predictions.
 
     Parameters
     ----------
@@ -336,7 +336,7 @@ class DeepEmbeddedValidationScorer(_WeightedSourceScorer):
     ----------
     X_target : array-like, default=None
     domain_classifier : classifier with predict_proba, default=None
-        ``None`` is a ``LogisticRegression`` on standardised features.
+        ``None`` is a ``LogisticRegression`` on standardized features.
     cv : int, default=5
     clip : float, default=20.0
     random_state : int, default=0
@@ -360,13 +360,13 @@ class DeepEmbeddedValidationScorer(_WeightedSourceScorer):
             )
         Z_source = _flat(estimator.transform(X))
         Z_target = _flat(estimator.transform(X_target))
-        # Standardise on both domains; constant (e.g. dead ReLU) features stay constant.
+        # Standardize on both domains; constant (e.g. dead ReLU) features stay constant.
         pooled = np.concatenate([Z_source, Z_target])
         scale = pooled.std(axis=0)
         scale = np.where(scale > 1e-6, scale, 1.0)
-        centre = pooled.mean(axis=0)
+        center = pooled.mean(axis=0)
         weights = _density_ratio(
-            (Z_source - centre) / scale, (Z_target - centre) / scale,
+            (Z_source - center) / scale, (Z_target - center) / scale,
             self.domain_classifier, self.cv, self.random_state, self.clip,
         )
         loss = _per_sample_loss(estimator, X, y, type(self).__name__)
@@ -383,7 +383,7 @@ class ReverseValidationScorer(DAScorer):
 
     The fitted model labels the target; a fresh copy of it
     (:func:`sklearn.base.clone`, the same hyper-parameters, no deep copy of a
-    fitted network) is trained on the pseudo-labelled target, with the
+    fitted network) is trained on the pseudo-labeled target, with the
     held-out source as *its* target domain when its ``fit`` accepts
     ``X_target``, and scored on the held-out source labels (its ``score``:
     accuracy or R^2). A model whose target labels are consistent with the
@@ -427,13 +427,13 @@ class ReverseValidationScorer(DAScorer):
         return reverse.score(X, y)
 
 
-class LabelledTargetScorer(DAScorer):
-    """Score on a few labelled target samples (semi-supervised model selection).
+class LabeledTargetScorer(DAScorer):
+    """Score on a few labeled target samples (semi-supervised model selection).
 
     Parameters
     ----------
-    X_target_labelled : array-like of shape (n_labelled, ...)
-    y_target_labelled : array-like of shape (n_labelled,)
+    X_target_labeled : array-like of shape (n_labeled, ...)
+    y_target_labeled : array-like of shape (n_labeled,)
     scoring : str or callable, default=None
         A scikit-learn scoring name or scorer; ``None`` is the estimator's
         ``score`` (accuracy or R^2).
@@ -444,28 +444,28 @@ class LabelledTargetScorer(DAScorer):
     >>> from skdomain.datasets import make_rotated_moons
     >>> X, y, X_target, y_target = make_rotated_moons(100, random_state=0)
     >>> clf = LogisticRegression().fit(X, y)
-    >>> scorer = LabelledTargetScorer(X_target[:10], y_target[:10])
+    >>> scorer = LabeledTargetScorer(X_target[:10], y_target[:10])
     >>> 0 <= scorer(clf, X, y) <= 1
     True
     """
 
-    def __init__(self, X_target_labelled, y_target_labelled, *, scoring=None):
+    def __init__(self, X_target_labeled, y_target_labeled, *, scoring=None):
         super().__init__(None)
-        self.X_target_labelled = X_target_labelled
-        self.y_target_labelled = y_target_labelled
+        self.X_target_labeled = X_target_labeled
+        self.y_target_labeled = y_target_labeled
         self.scoring = scoring
 
     def __call__(self, estimator, X, y=None, X_target=None, **kwargs):
-        if len(self.X_target_labelled) != len(self.y_target_labelled):
-            raise ValueError("X_target_labelled and y_target_labelled differ in length.")
-        if len(self.y_target_labelled) < 1:
-            raise ValueError("LabelledTargetScorer needs at least one labelled target sample.")
+        if len(self.X_target_labeled) != len(self.y_target_labeled):
+            raise ValueError("X_target_labeled and y_target_labeled differ in length.")
+        if len(self.y_target_labeled) < 1:
+            raise ValueError("LabeledTargetScorer needs at least one labeled target sample.")
         scorer = check_scoring(estimator, scoring=self.scoring)
-        value = scorer(estimator, self.X_target_labelled, self.y_target_labelled)
+        value = scorer(estimator, self.X_target_labeled, self.y_target_labeled)
         return _finite(value, type(self).__name__)
 
     def __repr__(self):
-        return f"LabelledTargetScorer(n_labelled={len(self.y_target_labelled)})"
+        return f"LabeledTargetScorer(n_labeled={len(self.y_target_labeled)})"
 
 
 def make_unsupervised_scorers(X_target=None, *, classifier=True, reverse=True, random_state=0):

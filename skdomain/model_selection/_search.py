@@ -14,17 +14,14 @@ for these searches live in :mod:`skdomain.metrics`.
 from __future__ import annotations
 
 import numpy as np
+import sklearn
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.model_selection import cross_validate as _sk_cross_validate
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+
+from .._compat import StrOptions
 
 __all__ = [
     "DomainAwareGridSearchCV",
@@ -135,7 +132,7 @@ class _TargetBoundEstimator(BaseEstimator):
         self.scoring_target_ = (
             self.X_target if held_out.size < 2 else _take_rows(self.X_target, held_out)
         )
-        if _routing_enabled():
+        if sklearn.get_config()["enable_metadata_routing"]:
             params = process_routing(self, "fit", **params).estimator.fit
         estimator = clone(self.estimator)
         estimator.fit(X, y, X_target=X_target_fit, **params)
@@ -170,11 +167,11 @@ class DomainAwareGridSearchCV(GridSearchCV):
     """Grid search that gives every fold the target domain the way the user chose.
 
     ``fit(X, y, X_target=X_target)`` cross-validates every candidate on the
-    labelled source ``X, y`` and trains each fold with target rows chosen by
+    labeled source ``X, y`` and trains each fold with target rows chosen by
     ``target_split``, never by the length of ``X_target``:
 
     - ``"whole"``: every fold's fit gets all of ``X_target`` (the usual
-      transductive setting: the unlabelled observations are all available);
+      transductive setting: the unlabeled observations are all available);
       unsupervised scorers score on all of it too.
     - ``"split"``: the target rows are paired at random with source rows
       (:func:`pair_target_rows`) and follow their partner's fold: a fold
@@ -276,10 +273,10 @@ class DomainAwareGridSearchCV(GridSearchCV):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Labelled source inputs.
+            Labeled source inputs.
         y : array-like of shape (n_samples,)
         X_target : array-like of shape (n_target, ...)
-            Unlabelled target inputs; required.
+            Unlabeled target inputs; required.
         **params : dict
             Other parameters of ``GridSearchCV.fit`` (``groups``, fit params).
 
@@ -339,9 +336,9 @@ def da_cross_validate(
     ----------
     estimator : estimator whose ``fit`` accepts ``X_target``
     X, y : array-like
-        Labelled source data.
+        Labeled source data.
     X_target : array-like of shape (n_target, ...)
-        Unlabelled target data.
+        Unlabeled target data.
     target_split : {"whole", "split"}, default="whole"
         As in :class:`DomainAwareGridSearchCV`.
     groups, scoring, cv, n_jobs, verbose, return_train_score, error_score

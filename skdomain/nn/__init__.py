@@ -57,7 +57,7 @@ from ._open_set_losses import (
     adaptive_clustering_loss,
     default_rho,
     entropy_separation_loss,
-    neighbourhood_clustering_loss,
+    neighborhood_clustering_loss,
     prediction_entropy,
     rank_similarity_labels,
 )
@@ -112,7 +112,7 @@ __all__ = [
     "median_heuristic_sigma2",
     "mmd2",
     "mmd2_linear",
-    "neighbourhood_clustering_loss",
+    "neighborhood_clustering_loss",
     "nt_xent_loss",
     "pairwise_squared_distances",
     "prediction_entropy",

@@ -57,7 +57,7 @@ def augment(x: torch.Tensor, noise: float = 0.1, generator=None) -> torch.Tensor
 
 
 def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> torch.Tensor:
-    """Normalised-temperature cross-entropy (SimCLR) of two views of ``n`` samples.
+    """Normalized-temperature cross-entropy (SimCLR) of two views of ``n`` samples.
 
     Each of the ``2n`` embeddings must pick out its partner view among the
     ``2n - 1`` others by cosine similarity / ``temperature``.

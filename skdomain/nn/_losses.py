@@ -54,12 +54,12 @@ def pairwise_squared_distances(a: torch.Tensor, b: torch.Tensor | None = None) -
     a = a.flatten(1)
     same = b is None
     b = a if same else b.flatten(1)
-    # Centring first keeps the expansion's cancellation error small.
-    centre = a.mean(0, keepdim=True).detach() if same else 0.5 * (
+    # Centering first keeps the expansion's cancellation error small.
+    center = a.mean(0, keepdim=True).detach() if same else 0.5 * (
         a.mean(0, keepdim=True) + b.mean(0, keepdim=True)
     ).detach()
-    a = a - centre
-    b = a if same else b - centre
+    a = a - center
+    b = a if same else b - center
     sq_a = (a * a).sum(1, keepdim=True)
     sq_b = (b * b).sum(1, keepdim=True)
     d2 = (sq_a + sq_b.T - 2.0 * (a @ b.T)).clamp_min(0.0)
@@ -269,17 +269,17 @@ def mmd2_linear(
 def fisher_loss(
     features: torch.Tensor,
     labels: torch.Tensor,
-    centres: torch.Tensor,
+    centers: torch.Tensor,
     *,
     form: str = "ratio",
     inter_weight: float = 1.0,
     eps: float = 1e-6,
 ) -> torch.Tensor:
-    """Fisher discriminant loss with class centres (intra- vs inter-class scatter).
+    """Fisher discriminant loss with class centers (intra- vs inter-class scatter).
 
-    ``intra = mean_i ||f_i - c_{y_i}||^2`` pulls features to their class centre;
+    ``intra = mean_i ||f_i - c_{y_i}||^2`` pulls features to their class center;
     ``inter = sum_k w_k ||c_k - c_bar||^2`` with ``w_k`` the class frequencies in
-    the batch and ``c_bar = sum_k w_k c_k`` measures how far the centres are apart.
+    the batch and ``c_bar = sum_k w_k c_k`` measures how far the centers are apart.
     The ``"ratio"`` form returns ``intra / (inter_weight * inter + eps)``
     (scale-free, the trace-ratio form); ``"difference"`` returns
     ``intra - inter_weight * inter``.
@@ -289,7 +289,7 @@ def fisher_loss(
     features : Tensor of shape (n, d)
     labels : LongTensor of shape (n,)
         Class indices in ``[0, n_classes)``.
-    centres : Tensor of shape (n_classes, d)
+    centers : Tensor of shape (n_classes, d)
         Usually a learnable parameter.
     form : {"ratio", "difference"}
     inter_weight : float
@@ -306,11 +306,11 @@ def fisher_loss(
     if form not in ("ratio", "difference"):
         raise ValueError(f"form must be 'ratio' or 'difference', got {form!r}.")
     features = features.flatten(1)
-    intra = ((features - centres[labels]) ** 2).sum(1).mean()
-    counts = torch.bincount(labels, minlength=centres.shape[0]).to(features.dtype)
+    intra = ((features - centers[labels]) ** 2).sum(1).mean()
+    counts = torch.bincount(labels, minlength=centers.shape[0]).to(features.dtype)
     weights = counts / counts.sum()
-    centre_mean = (weights.unsqueeze(1) * centres).sum(0)
-    inter = (weights * ((centres - centre_mean) ** 2).sum(1)).sum()
+    center_mean = (weights.unsqueeze(1) * centers).sum(0)
+    inter = (weights * ((centers - center_mean) ** 2).sum(1)).sum()
     if form == "ratio":
         return intra / (inter_weight * inter + eps)
     return intra - inter_weight * inter
@@ -319,8 +319,8 @@ def fisher_loss(
 def entropy_loss(logits: torch.Tensor) -> torch.Tensor:
     """Mean Shannon entropy (nats) of the softmax of ``logits``.
 
-    Minimising it pushes predictions away from the decision boundary (entropy
-    minimisation, Grandvalet & Bengio 2004).
+    Minimizing it pushes predictions away from the decision boundary (entropy
+    minimization, Grandvalet & Bengio 2004).
 
     Examples
     --------
@@ -354,7 +354,6 @@ def domain_adversarial_loss(
         ]
     )
     return F.binary_cross_entropy_with_logits(logits, labels)
-
 
 
 def coral_loss(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -395,8 +394,8 @@ def coral_loss(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         )
 
     def covariance(x):
-        centred = x - x.mean(0, keepdim=True)
-        return centred.T @ centred / (x.shape[0] - 1)
+        centered = x - x.mean(0, keepdim=True)
+        return centered.T @ centered / (x.shape[0] - 1)
 
     d = source.shape[1]
     return ((covariance(source) - covariance(target)) ** 2).sum() / (4.0 * d * d)

@@ -33,7 +33,7 @@ from ._open_set_losses import (
     adaptive_clustering_loss,
     default_rho,
     entropy_separation_loss,
-    neighbourhood_clustering_loss,
+    neighborhood_clustering_loss,
 )
 from ._terms import (
     DECODER,
@@ -152,7 +152,7 @@ class ClassificationObjective(Objective):
     ----------
     n_classes : int
     latent_dim : int
-        Size of the latent features (for the Fisher class centres).
+        Size of the latent features (for the Fisher class centers).
     class_weight : Tensor of shape (n_classes,), optional
         Weights of the cross-entropy.
     mmd_weight, domain_weight, fisher_weight, entropy_weight : float
@@ -225,7 +225,7 @@ class ClassificationObjective(Objective):
 class RegressionObjective(Objective):
     """Mean squared error on the source plus MMD / DANN alignment and own terms.
 
-    Targets are expected standardised (the regressors do that). The head runs on
+    Targets are expected standardized (the regressors do that). The head runs on
     the source rows only (target outputs are computed if a term asks for them).
 
     Examples
@@ -277,7 +277,7 @@ class ReconstructionRegressionObjective(RegressionObjective):
     back to the input shape. The reconstruction term
     (:class:`~skdomain.nn.ReconstructionTerm`) is the mean squared error
     between the decoder's output and the inputs of the chosen domains, so the
-    shared encoder must describe the unlabelled target inputs too.
+    shared encoder must describe the unlabeled target inputs too.
 
     Parameters
     ----------
@@ -339,10 +339,10 @@ class UniversalObjective(Objective):
         Weights of the cross-entropy.
     clustering_weight : float
         Weight of the clustering term (0 switches it off).
-    clustering : {"rank", "neighbourhood"}
+    clustering : {"rank", "neighborhood"}
         ``"rank"``: :func:`~skdomain.nn.adaptive_clustering_loss`
-        over all pairs of the joint source + target batch. ``"neighbourhood"``:
-        :func:`~skdomain.nn.neighbourhood_clustering_loss` of the
+        over all pairs of the joint source + target batch. ``"neighborhood"``:
+        :func:`~skdomain.nn.neighborhood_clustering_loss` of the
         target features against a first-in-first-out memory bank of recent
         target features and the head's class vectors.
     top_k : int
@@ -359,9 +359,9 @@ class UniversalObjective(Objective):
         that the clustering and separation terms act on a classifier that has
         already learnt the known classes.
     memory_size : int
-        Rows of the memory bank (``clustering="neighbourhood"``).
+        Rows of the memory bank (``clustering="neighborhood"``).
     nc_temperature : float
-        Temperature of the neighbourhood softmax.
+        Temperature of the neighborhood softmax.
     domain_weight : float
         Weight of a DANN domain-adversarial term on the latent features (needs
         a ``"discriminator"`` extra head on the network); 0 switches it off.
@@ -415,7 +415,7 @@ class UniversalObjective(Objective):
         self.margin = float(margin)
         self.warmup = float(warmup)
         self.nc_temperature = float(nc_temperature)
-        if clustering == "neighbourhood":
+        if clustering == "neighborhood":
             self.register_buffer("memory", torch.zeros(int(memory_size), latent_dim))
             self.register_buffer("memory_filled", torch.zeros((), dtype=torch.long))
             self.register_buffer("memory_next", torch.zeros((), dtype=torch.long))
@@ -438,7 +438,7 @@ class UniversalObjective(Objective):
         target_features = features[n_source:]
         filled = int(self.memory_filled)
         prototypes = getattr(network.head, "weight", None)
-        loss = neighbourhood_clustering_loss(
+        loss = neighborhood_clustering_loss(
             target_features, self.memory[:filled], prototypes, temperature=self.nc_temperature
         )
         self._remember(target_features)

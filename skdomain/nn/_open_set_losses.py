@@ -15,10 +15,10 @@ al. 2020):
   but only when it already lies farther than a margin ``m`` from ``rho``, so
   that ambiguous samples are left alone.
 
-A neighbourhood-clustering variant (DANCE) is also provided: each target
-feature is softly assigned to its neighbours in a memory bank of recent target
+A neighborhood-clustering variant (DANCE) is also provided: each target
+feature is softly assigned to its neighbors in a memory bank of recent target
 features and to the class prototypes, and the entropy of that assignment is
-minimised. Nothing here knows about scikit-learn.
+minimized. Nothing here knows about scikit-learn.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ __all__ = [
     "rank_similarity_labels",
     "adaptive_clustering_loss",
     "entropy_separation_loss",
-    "neighbourhood_clustering_loss",
+    "neighborhood_clustering_loss",
     "default_rho",
 ]
 
@@ -145,7 +145,7 @@ def entropy_separation_loss(
 ) -> torch.Tensor:
     """DANCE entropy separation: ``mean(-|H(p) - rho| * [|H(p) - rho| > margin])``.
 
-    Minimising it pushes the entropy of confident predictions down and of
+    Minimizing it pushes the entropy of confident predictions down and of
     uncertain ones up, away from the threshold ``rho``; predictions whose
     entropy lies within ``margin`` of ``rho`` contribute exactly zero (they are
     too ambiguous to be trusted either way).
@@ -175,20 +175,20 @@ def entropy_separation_loss(
     return 0.0 - (distance * outside).mean()
 
 
-def neighbourhood_clustering_loss(
+def neighborhood_clustering_loss(
     features: torch.Tensor,
     memory: torch.Tensor,
     prototypes: torch.Tensor | None = None,
     temperature: float = 0.05,
 ) -> torch.Tensor:
-    """DANCE neighbourhood clustering: entropy of the soft assignment to neighbours.
+    """DANCE neighborhood clustering: entropy of the soft assignment to neighbors.
 
-    Features are L2-normalised; each one is compared (cosine similarity divided
-    by ``temperature``) with every row of ``memory`` (normalised features of
-    other target samples, without gradient) and of ``prototypes`` (normalised
+    Features are L2-normalized; each one is compared (cosine similarity divided
+    by ``temperature``) with every row of ``memory`` (normalized features of
+    other target samples, without gradient) and of ``prototypes`` (normalized
     class weight vectors); the softmax over these is the sample's soft
-    neighbourhood, and its mean entropy is returned. Minimising it moves a
-    sample towards a class prototype or towards its nearest target neighbours,
+    neighborhood, and its mean entropy is returned. Minimizing it moves a
+    sample towards a class prototype or towards its nearest target neighbors,
     so unknown samples form clusters of their own.
 
     Parameters
@@ -203,7 +203,7 @@ def neighbourhood_clustering_loss(
     --------
     >>> import torch
     >>> f = torch.eye(3)
-    >>> float(neighbourhood_clustering_loss(f, f, temperature=0.01)) < 1e-6
+    >>> float(neighborhood_clustering_loss(f, f, temperature=0.01)) < 1e-6
     True
     """
     if temperature <= 0:

@@ -11,8 +11,8 @@ where :class:`TermInputs` holds everything a step knows: the network, the
 source and target inputs, their latent features and head outputs, the source
 labels and the training progress. Terms that need target data set
 ``needs_target = True`` (the default) and are skipped on steps without it.
-Terms may own parameters (the Fisher loss's class centres) and buffers: the
-optimiser trains the former, and both are saved with the objective.
+Terms may own parameters (the Fisher loss's class centers) and buffers: the
+optimizer trains the former, and both are saved with the objective.
 
 Nothing here knows about scikit-learn.
 """
@@ -69,7 +69,7 @@ class TermInputs:
     n_source : int
         Number of source rows.
     y_source : Tensor
-        Labels (class indices) or standardised targets of the source rows.
+        Labels (class indices) or standardized targets of the source rows.
     features : Tensor of shape (n_source + n_target, n_latent)
         Latent features of ``inputs`` (what alignment terms align).
     progress : float in [0, 1]
@@ -249,7 +249,7 @@ class DomainAdversarialTerm(Term):
 
 
 class FisherTerm(Term):
-    """Fisher loss of the source latents around learnable class centres."""
+    """Fisher loss of the source latents around learnable class centers."""
 
     name = "fisher_loss"
     needs_target = False
@@ -267,20 +267,20 @@ class FisherTerm(Term):
         self.form = form
         self.inter_weight = float(inter_weight)
         if self.weight > 0:
-            self.centres = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
+            self.centers = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
 
     def forward(self, batch):
         return fisher_loss(
             batch.source_features,
             batch.y_source,
-            self.centres,
+            self.centers,
             form=self.form,
             inter_weight=self.inter_weight,
         )
 
 
 class EntropyTerm(Term):
-    """Mean entropy of the predictions on source and target (entropy minimisation)."""
+    """Mean entropy of the predictions on source and target (entropy minimization)."""
 
     name = "entropy_loss"
     needs_target = False

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+
+from .._compat import StrOptions, _fit_context
 
 __all__ = ["ScalingRelationRegressor", "YxScalingRegressor"]
 
@@ -33,7 +34,7 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         power law).
     method : {"ols", "orthogonal", "bisector"}, default="ols"
         ``"ols"``: least squares of ``log10 M`` on ``log10 x``. ``"orthogonal"``:
-        the line minimising orthogonal distances in the (standardisation-free)
+        the line minimizing orthogonal distances in the (standardization-free)
         log-log plane, BCES-orthogonal for one observable and total least
         squares for several. ``"bisector"``: the BCES bisector of the
         ``Y|X`` and ``X|Y`` lines (one observable only).
@@ -43,7 +44,7 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         predictions come in the same form.
     pivot : float, array-like or None, default=None
         Pivot of each observable (linear units); ``None`` takes the median of
-        the training data, which decorrelates normalisation and slope.
+        the training data, which decorrelates normalization and slope.
 
     Attributes
     ----------
@@ -150,7 +151,7 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
     # Fitting ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Fit normalisation, slope(s) and scatter.
+        """Fit normalization, slope(s) and scatter.
 
         Parameters
         ----------
@@ -181,9 +182,9 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
             if np.any(pivot <= 0):
                 raise ValueError("pivot must be positive.")
             log_pivot = np.log10(pivot)
-        centred_x = log_x - log_x.mean(axis=0)
-        centred_m = log_m - log_m.mean()
-        slope = self._slopes(centred_x, centred_m)
+        centered_x = log_x - log_x.mean(axis=0)
+        centered_m = log_m - log_m.mean()
+        slope = self._slopes(centered_x, centered_m)
         # The line passes through the means of the log quantities.
         intercept = log_m.mean() - (log_x.mean(axis=0) - log_pivot) @ slope
         self.pivot_ = 10.0**log_pivot
@@ -211,7 +212,7 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
                 slope = 0.5 * (d + np.sign(sxy) * np.sqrt(4.0 + d**2))
             return np.array([slope])
         # Total least squares: the normal of the best plane is the smallest
-        # right-singular vector of the centred [log x, log M] matrix.
+        # right-singular vector of the centered [log x, log M] matrix.
         _, _, vt = np.linalg.svd(np.column_stack([x, m]), full_matrices=False)
         normal = vt[-1]
         if abs(normal[-1]) < 1e-12:

@@ -50,7 +50,7 @@ class OnePixelAttackResult:
     probability_before, probability_after : ndarray of shape (n_classes,)
         Predicted class probabilities before and after the change.
     criterion_before, criterion_after : float
-        The objective the attack minimises; the attack succeeds when it is
+        The objective the attack minimizes; the attack succeeds when it is
         negative (see :func:`one_pixel_attack`).
     already_successful : bool
         The criterion held on the clean image (e.g. it was misclassified), so
@@ -124,7 +124,7 @@ def _model_classes(estimator, n_columns: int) -> np.ndarray:
 
 
 def _criterion(proba: np.ndarray, column: int, targeted: bool, threshold: float | None):
-    """Objective minimised by the attack; negative exactly when the attack succeeded."""
+    """Objective minimized by the attack; negative exactly when the attack succeeded."""
     chosen = proba[:, column]
     if threshold is not None:
         return chosen - threshold if not targeted else threshold - chosen
@@ -227,7 +227,7 @@ def one_pixel_attack(
     ``label`` is no longer the most probable one, or, with
     ``probability_threshold=t``, when its probability falls below ``t``.
     Targeted: it succeeds when ``target`` becomes the most probable class, or
-    its probability reaches ``t``. Differential evolution minimises a
+    its probability reaches ``t``. Differential evolution minimizes a
     criterion that is negative exactly on success (the probability margin
     between the true/target class and the best other class, or the distance
     to the threshold) and stops at the first generation with a success.

@@ -3,7 +3,7 @@ and how far a sample sits from the classes it does not belong to.
 
 Raw latent distances depend on the scale of each network's latent space, so
 comparing two networks (with and without domain adaptation) needs a
-normalisation: ``normalize="spread"`` divides by the root mean square
+normalization: ``normalize="spread"`` divides by the root mean square
 distance of the reference latents to their mean, ``normalize="own_class"``
 divides by the distance to the sample's own class (a margin ratio).
 """
@@ -124,9 +124,9 @@ def wrong_class_distances(
     y : array-like of shape (n,)
         Their true classes.
     reference, reference_labels : array-like of shape (m, d) and (m,), optional
-        Labelled latents that define the classes (e.g. the training set);
+        Labeled latents that define the classes (e.g. the training set);
         default: ``Z`` and ``y`` themselves (a sample is never its own
-        neighbour).
+        neighbor).
     method : {"nearest", "centroid"}
         Distance to the nearest reference sample of another class, or to the
         nearest centroid of another class.

@@ -24,7 +24,8 @@ import numpy as np
 from scipy import fft, ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+
+from .._compat import Interval
 
 __all__ = [
     "gaussian_noise",

@@ -384,7 +384,7 @@ def shift_report(
 def latent_mmd(model, X_a, X_b) -> float:
     """Biased MMD^2 between the latent features of two samples.
 
-    Each latent dimension is standardised with the pooled mean and standard
+    Each latent dimension is standardized with the pooled mean and standard
     deviation first (constant dimensions dropped), so that networks whose
     latents have different scales are compared fairly; the kernel is
     :func:`skdomain.nn.mmd2`'s (median heuristic).
