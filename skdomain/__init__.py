@@ -1,6 +1,11 @@
 """skdomain: domain adaptation for science, the scikit-learn way."""
 
-from ._classification import DANNClassifier, MMDClassifier, SourceOnlyClassifier
+from ._classification import (
+    DANNClassifier,
+    DeepCORALClassifier,
+    MMDClassifier,
+    SourceOnlyClassifier,
+)
 from ._regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
 from ._universal import UniversalDAClassifier
 from .physics import ScalingRelationRegressor, YxScalingRegressor
@@ -11,6 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MMDClassifier",
     "DANNClassifier",
+    "DeepCORALClassifier",
     "SourceOnlyClassifier",
     "UniversalDAClassifier",
     "SourceOnlyRegressor",

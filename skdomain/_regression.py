@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
-import torch
-
-from ._compat import Interval, StrOptions
-from .base import COMMON_PARAMETERS_DOC, BaseDeepRegressor
-from .nn import DEFAULT_BANDWIDTH_MULTIPLIERS, MLPDecoder
-from .nn._objectives import DECODER, ReconstructionRegressionObjective, RegressionObjective
+from ._classification import _MMD_KERNEL_PARAMETERS, _mmd_term
+from .base import BaseDeepRegressor, Parameter, one_of
+from .nn import DECODER, MLPDecoder, ReconstructionTerm
 
 __all__ = ["SourceOnlyRegressor", "MMDRegressor", "DRRNRegressor"]
-
-_WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
-
-_MMD_CONSTRAINTS = {
-    "mmd_weight": _WEIGHT,
-    "mmd_estimator": [StrOptions({"unbiased", "biased", "linear"})],
-    "bandwidths": ["array-like", None],
-    "bandwidth_multipliers": ["array-like"],
-}
-
-_MMD_DOC = """mmd_estimator : {"unbiased", "biased", "linear"}, default="unbiased"
-        MMD^2 estimator used on each batch pair.
-    bandwidths : sequence of float or None, default=None
-        Fixed kernel bandwidths; ``None`` uses the median heuristic per batch.
-    bandwidth_multipliers : sequence of float, default=(0.25, 0.5, 1, 2, 4)
-        Multipliers of the median-heuristic ``sigma^2``."""
 
 _ATTRIBUTES_DOC = """y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         Standardization of the targets (undone by ``predict``).
@@ -47,16 +26,7 @@ _ATTRIBUTES_DOC = """y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         Per-epoch ``train_loss`` and the mean of each loss term."""
 
 
-class _DeepRegressor(BaseDeepRegressor):
-    """The tags shared by the deep regressors (multi-output targets)."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
-
-
-class SourceOnlyRegressor(_DeepRegressor):
+class SourceOnlyRegressor(BaseDeepRegressor):
     __doc__ = f"""Deep regressor trained on the source domain only: the no-DA baseline.
 
     An MLP (or any encoder given as ``module``) with a linear head, trained on
@@ -67,7 +37,7 @@ class SourceOnlyRegressor(_DeepRegressor):
 
     Parameters
     ----------
-    {COMMON_PARAMETERS_DOC}
+    {{parameters}}
 
     Attributes
     ----------
@@ -89,51 +59,11 @@ class SourceOnlyRegressor(_DeepRegressor):
     True
     """
 
-    def __init__(
-        self,
-        *,
-        module=None,
-        hidden_units=(64, 64),
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
-        weight_decay=0.0,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-    ):
-        self.module = module
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-
-    def _make_objective(self):
-        return RegressionObjective()
-
     def _uses_target(self) -> bool:
         return False
 
 
-class MMDRegressor(_DeepRegressor):
+class MMDRegressor(BaseDeepRegressor):
     __doc__ = f"""Deep regressor whose latent features are aligned across domains by MMD.
 
     Each step adds ``mmd_weight * MMD^2(source latents, target latents)`` to the
@@ -141,10 +71,7 @@ class MMDRegressor(_DeepRegressor):
 
     Parameters
     ----------
-    {COMMON_PARAMETERS_DOC}
-    mmd_weight : float, default=1.0
-        Weight of the MMD^2 term; 0 gives a source-only model.
-    {_MMD_DOC}
+    {{parameters}}
 
     Attributes
     ----------
@@ -165,63 +92,18 @@ class MMDRegressor(_DeepRegressor):
     True
     """
 
-    _parameter_constraints = {**_DeepRegressor._parameter_constraints, **_MMD_CONSTRAINTS}
+    parameters = (
+        Parameter.weight(
+            "mmd_weight", 1.0, "Weight of the MMD^2 term; 0 gives a source-only model."
+        ),
+        *_MMD_KERNEL_PARAMETERS,
+    )
 
-    def __init__(
-        self,
-        *,
-        module=None,
-        hidden_units=(64, 64),
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
-        weight_decay=0.0,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        mmd_weight=1.0,
-        mmd_estimator="unbiased",
-        bandwidths=None,
-        bandwidth_multipliers=DEFAULT_BANDWIDTH_MULTIPLIERS,
-    ):
-        self.module = module
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.mmd_weight = mmd_weight
-        self.mmd_estimator = mmd_estimator
-        self.bandwidths = bandwidths
-        self.bandwidth_multipliers = bandwidth_multipliers
-
-    def _make_objective(self):
-        return RegressionObjective(
-            mmd_weight=self.mmd_weight,
-            mmd_estimator=self.mmd_estimator,
-            bandwidths=self.bandwidths,
-            bandwidth_multipliers=self.bandwidth_multipliers,
-        )
+    def _make_terms(self):
+        return [_mmd_term(self)]
 
 
-class DRRNRegressor(_DeepRegressor):
+class DRRNRegressor(BaseDeepRegressor):
     __doc__ = f"""Deep Reconstruction-Regression Network: semi-supervised DA for regression.
 
     A shared encoder feeds a regression head, trained on the labeled source,
@@ -236,18 +118,7 @@ class DRRNRegressor(_DeepRegressor):
 
     Parameters
     ----------
-    {COMMON_PARAMETERS_DOC}
-    reconstruction_weight : float, default=1.0
-        Weight of the reconstruction term; 0 gives a source-only model (plus MMD).
-    reconstruct : {{"both", "target", "source"}}, default="both"
-        Which domains the decoder reconstructs (without ``X_target``: the source).
-    decoder_hidden_units : tuple of int or None, default=None
-        Hidden widths of the decoder; ``None`` mirrors the encoder's hidden
-        layers (all but the latent one, in reverse).
-    mmd_weight : float, default=0.0
-        Weight of an optional MMD^2 term between the latent features of the
-        two domains.
-    {_MMD_DOC}
+    {{parameters}}
 
     Attributes
     ----------
@@ -270,64 +141,28 @@ class DRRNRegressor(_DeepRegressor):
     ['reconstruction_loss', 'regression_loss', 'train_loss']
     """
 
-    _parameter_constraints = {
-        **_DeepRegressor._parameter_constraints,
-        **_MMD_CONSTRAINTS,
-        "reconstruction_weight": _WEIGHT,
-        "reconstruct": [StrOptions({"both", "target", "source"})],
-        "decoder_hidden_units": ["array-like", None],
-    }
-
-    def __init__(
-        self,
-        *,
-        module=None,
-        hidden_units=(64, 64),
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
-        weight_decay=0.0,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        reconstruction_weight=1.0,
-        reconstruct="both",
-        decoder_hidden_units=None,
-        mmd_weight=0.0,
-        mmd_estimator="unbiased",
-        bandwidths=None,
-        bandwidth_multipliers=DEFAULT_BANDWIDTH_MULTIPLIERS,
-    ):
-        self.module = module
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.reconstruction_weight = reconstruction_weight
-        self.reconstruct = reconstruct
-        self.decoder_hidden_units = decoder_hidden_units
-        self.mmd_weight = mmd_weight
-        self.mmd_estimator = mmd_estimator
-        self.bandwidths = bandwidths
-        self.bandwidth_multipliers = bandwidth_multipliers
+    parameters = (
+        Parameter.weight(
+            "reconstruction_weight", 1.0,
+            "Weight of the reconstruction term; 0 gives a source-only model (plus MMD).",
+        ),
+        Parameter(
+            "reconstruct", "both", [one_of("both", "target", "source")],
+            '{"both", "target", "source"}',
+            "Which domains the decoder reconstructs (without ``X_target``: the source).",
+        ),
+        Parameter(
+            "decoder_hidden_units", None, ["array-like", None], "tuple of int or None",
+            """Hidden widths of the decoder; ``None`` mirrors the encoder's hidden
+            layers (all but the latent one, in reverse).""",
+        ),
+        Parameter.weight(
+            "mmd_weight", 0.0,
+            """Weight of an optional MMD^2 term between the latent features of the
+            two domains.""",
+        ),
+        *_MMD_KERNEL_PARAMETERS,
+    )
 
     def _build_extra_heads(self, latent_dim, sample_shape, n_outputs):
         if self.decoder_hidden_units is None:
@@ -337,12 +172,8 @@ class DRRNRegressor(_DeepRegressor):
             hidden = tuple(self.decoder_hidden_units)
         return {DECODER: MLPDecoder(latent_dim, sample_shape, hidden)}
 
-    def _make_objective(self):
-        return ReconstructionRegressionObjective(
-            reconstruction_weight=self.reconstruction_weight,
-            reconstruct=self.reconstruct,
-            mmd_weight=self.mmd_weight,
-            mmd_estimator=self.mmd_estimator,
-            bandwidths=self.bandwidths,
-            bandwidth_multipliers=self.bandwidth_multipliers,
-        )
+    def _make_terms(self):
+        return [
+            _mmd_term(self),
+            ReconstructionTerm(self.reconstruction_weight, reconstruct=self.reconstruct),
+        ]

@@ -18,8 +18,7 @@ import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions
-from .base import COMMON_PARAMETERS_DOC, BaseDeepClassifier, _to_tensor
+from .base import BaseDeepClassifier, Parameter, _to_tensor, interval, one_of
 from .nn import (
     DISCRIMINATOR,
     PROJECTION,
@@ -34,8 +33,6 @@ from .nn import (
 )
 
 __all__ = ["UniversalDAClassifier", "UNKNOWN_SCORES"]
-
-_WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
 
 #: Continuous unknown scores offered by :meth:`UniversalDAClassifier.unknown_score`.
 UNKNOWN_SCORES = ("entropy", "max_softmax", "prototype", "knn", "density_ratio")
@@ -55,7 +52,7 @@ def _label_array(labels, unknown_label, n: int) -> np.ndarray:
 
 
 class UniversalDAClassifier(BaseDeepClassifier):
-    __doc__ = f"""Universal domain adaptation with unknown-class discovery (DeepAstroUDA).
+    __doc__ = """Universal domain adaptation with unknown-class discovery (DeepAstroUDA).
 
     The target domain may hold classes the source never had, and its class
     proportions may differ. Training adds to a class-weighted cross-entropy on
@@ -93,80 +90,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
 
     Parameters
     ----------
-    {COMMON_PARAMETERS_DOC}
-    class_weight : dict, "balanced" or None, default="balanced"
-        Weights of the classes in the source cross-entropy. Balanced weights
-        keep rare source classes from being absorbed when class proportions
-        differ between the domains.
-    clustering_weight : float, default=0.1
-        Weight of the clustering term; 0 switches it off.
-    separation_weight : float, default=0.1
-        Weight of the entropy separation term; 0 switches it off.
-    rho : float or None, default=None
-        Entropy threshold (nats) of the separation loss; ``None`` means
-        ``log(K) / 2`` for ``K`` known classes.
-    margin : float, default=0.5
-        Band around ``rho`` in which the separation loss is zero.
-    top_k : int, default=2
-        Number of top indices compared by the rank-statistics labels.
-    rank_on : {{"outputs", "features"}}, default="outputs"
-        Rank the output vectors (DeepAstroUDA) or the latent features (Han et
-        al. 2020; finer, so that samples the classifier lumps into one known
-        class but that look different can be told apart).
-    clustering : {{"rank", "neighborhood"}}, default="rank"
-        Rank-statistics adaptive clustering over pairs from both domains, or
-        neighborhood clustering of target features with a memory bank.
-    memory_size : int, default=512
-        Memory bank size of ``clustering="neighborhood"``.
-    head : {{"linear", "cosine"}}, default="linear"
-        Linear output layer, or cosine classifier with logits
-        ``cos(z, w_c) / temperature``.
-    temperature : float, default=0.05
-        Temperature of the cosine head and of the neighborhood softmax.
-    warmup : float in [0, 1), default=0.2
-        Fraction of training during which the clustering and separation terms
-        are off.
-    domain_weight : float, default=0.0
-        Weight of an optional DANN domain-adversarial term on the latent
-        features (gradient reversal with the DANN schedule, discriminator of
-        ``discriminator_hidden_units``), active from the start. 0 switches it
-        off (DeepAstroUDA has none). Aligning whole domains when the target
-        holds extra classes can pull unknown samples onto known classes; on
-        the morphology experiment it raised known-class accuracy and did not
-        change unknown detection.
-    discriminator_hidden_units : tuple of int, default=(64, 64)
-        Hidden widths of the domain discriminator (built only when
-        ``domain_weight > 0``).
-    unknown_label : scalar, default=-1
-        Label returned by ``predict`` for unknown samples (an int, a string,
-        ``None``...). Must not be one of the source classes.
-    unknown_threshold : float or None, default=None
-        Unknown score (of kind ``unknown_score_kind``) above which ``predict``
-        answers ``unknown_label``. ``None`` means ``rho`` for the entropy, and
-        for the other kinds the ``unknown_quantile`` quantile of the training
-        source's own scores (leave-one-out for ``"knn"`` and
-        ``"density_ratio"``), i.e. that fraction of known source samples would
-        be accepted.
-    unknown_score_kind : {{"entropy", "max_softmax", "prototype", "knn", "density_ratio"}}, \
-default="entropy"
-        Kind of :meth:`unknown_score` that ``predict`` thresholds, and the
-        default kind of :meth:`unknown_score`.
-    unknown_quantile : float in [0, 1], default=0.95
-        Quantile of the source scores used as threshold when
-        ``unknown_threshold=None`` and the kind is not ``"entropy"``.
-    n_neighbors : int, default=10
-        Neighbors used by the ``"knn"`` and ``"density_ratio"`` scores.
-    pretrain_epochs : int, default=0
-        Epochs of contrastive self-supervised pre-training (SimCLR NT-Xent on
-        two random views: rotation by a multiple of 90 degrees, flip, noise;
-        see :mod:`skdomain.nn`) of the encoder on the source and
-        target inputs together, before the supervised training; 0 switches
-        it off. Only a fresh fit pre-trains (not ``warm_start`` or
-        ``partial_fit`` continuations).
-    contrastive_weight : float, default=0.0
-        Weight of the same contrastive loss on the target batch *during*
-        training (keeps features that tell target images apart even where
-        the source labels do not); 0 switches it off.
+    {parameters}
 
     Attributes
     ----------
@@ -206,113 +130,144 @@ default="entropy"
     >>> clf = clf.fit(X, y, X_target=X_target)
     >>> clf.predict_proba(X_target).shape, clf.unknown_score(X_target).shape
     ((120, 2), (120,))
-    >>> set(clf.predict(X_target).tolist()) <= {{-1, 0, 1}}
+    >>> set(clf.predict(X_target).tolist()) <= {-1, 0, 1}
     True
     """
 
-    _parameter_constraints = {
-        **BaseDeepClassifier._parameter_constraints,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "clustering_weight": _WEIGHT,
-        "separation_weight": _WEIGHT,
-        "rho": [Interval(numbers.Real, 0, None, closed="left"), None],
-        "margin": [Interval(numbers.Real, 0, None, closed="left")],
-        "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
-        "rank_on": [StrOptions({"outputs", "features"})],
-        "clustering": [StrOptions({"rank", "neighborhood"})],
-        "memory_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "head": [StrOptions({"linear", "cosine"})],
-        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
-        "domain_weight": _WEIGHT,
-        "discriminator_hidden_units": ["array-like"],
-        "unknown_label": "no_validation",
-        "unknown_threshold": [Interval(numbers.Real, None, None, closed="neither"), None],
-        "unknown_quantile": [Interval(numbers.Real, 0, 1, closed="both")],
-        "unknown_score_kind": [StrOptions(set(UNKNOWN_SCORES))],
-        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
-        "pretrain_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "contrastive_weight": _WEIGHT,
-    }
-
-    def __init__(
-        self,
-        *,
-        module=None,
-        hidden_units=(64, 64),
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
-        weight_decay=0.0,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        class_weight="balanced",
-        clustering_weight=0.1,
-        separation_weight=0.1,
-        rho=None,
-        margin=0.5,
-        top_k=2,
-        rank_on="outputs",
-        clustering="rank",
-        memory_size=512,
-        head="linear",
-        temperature=0.05,
-        warmup=0.2,
-        domain_weight=0.0,
-        discriminator_hidden_units=(64, 64),
-        unknown_label=-1,
-        unknown_threshold=None,
-        unknown_score_kind="entropy",
-        unknown_quantile=0.95,
-        n_neighbors=10,
-        pretrain_epochs=0,
-        contrastive_weight=0.0,
-    ):
-        self.module = module
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.class_weight = class_weight
-        self.clustering_weight = clustering_weight
-        self.separation_weight = separation_weight
-        self.rho = rho
-        self.margin = margin
-        self.top_k = top_k
-        self.rank_on = rank_on
-        self.clustering = clustering
-        self.memory_size = memory_size
-        self.head = head
-        self.temperature = temperature
-        self.warmup = warmup
-        self.domain_weight = domain_weight
-        self.discriminator_hidden_units = discriminator_hidden_units
-        self.unknown_label = unknown_label
-        self.unknown_threshold = unknown_threshold
-        self.unknown_score_kind = unknown_score_kind
-        self.unknown_quantile = unknown_quantile
-        self.n_neighbors = n_neighbors
-        self.pretrain_epochs = pretrain_epochs
-        self.contrastive_weight = contrastive_weight
+    parameters = (
+        Parameter(
+            "class_weight", "balanced", [dict, one_of("balanced"), None],
+            'dict, "balanced" or None',
+            """Weights of the classes in the source cross-entropy. Balanced weights
+            keep rare source classes from being absorbed when class proportions
+            differ between the domains.""",
+        ),
+        Parameter.weight(
+            "clustering_weight", 0.1,
+            "Weight of the clustering term; 0 switches it off.",
+        ),
+        Parameter.weight(
+            "separation_weight", 0.1,
+            "Weight of the entropy separation term; 0 switches it off.",
+        ),
+        Parameter(
+            "rho", None, [interval("real", 0), None],
+            "float or None",
+            """Entropy threshold (nats) of the separation loss; ``None`` means
+            ``log(K) / 2`` for ``K`` known classes.""",
+        ),
+        Parameter(
+            "margin", 0.5, [interval("real", 0)],
+            "float",
+            "Band around ``rho`` in which the separation loss is zero.",
+        ),
+        Parameter(
+            "top_k", 2, [interval("integer", 1)],
+            "int",
+            "Number of top indices compared by the rank-statistics labels.",
+        ),
+        Parameter(
+            "rank_on", "outputs", [one_of("outputs", "features")],
+            '{"outputs", "features"}',
+            """Rank the output vectors (DeepAstroUDA) or the latent features (Han et
+            al. 2020; finer, so that samples the classifier lumps into one known
+            class but that look different can be told apart).""",
+        ),
+        Parameter(
+            "clustering", "rank", [one_of("rank", "neighborhood")],
+            '{"rank", "neighborhood"}',
+            """Rank-statistics adaptive clustering over pairs from both domains, or
+            neighborhood clustering of target features with a memory bank.""",
+        ),
+        Parameter(
+            "memory_size", 512, [interval("integer", 1)],
+            "int",
+            'Memory bank size of ``clustering="neighborhood"``.',
+        ),
+        Parameter(
+            "head", "linear", [one_of("linear", "cosine")],
+            '{"linear", "cosine"}',
+            """Linear output layer, or cosine classifier with logits
+            ``cos(z, w_c) / temperature``.""",
+        ),
+        Parameter(
+            "temperature", 0.05, [interval("real", 0, None, closed="neither")],
+            "float",
+            "Temperature of the cosine head and of the neighborhood softmax.",
+        ),
+        Parameter(
+            "warmup", 0.2, [interval("real", 0, 1)],
+            "float in [0, 1)",
+            """Fraction of training during which the clustering and separation terms
+            are off.""",
+        ),
+        Parameter.weight(
+            "domain_weight", 0.0,
+            """Weight of an optional DANN domain-adversarial term on the latent
+            features (gradient reversal with the DANN schedule, discriminator of
+            ``discriminator_hidden_units``), active from the start. 0 switches it
+            off (DeepAstroUDA has none). Aligning whole domains when the target
+            holds extra classes can pull unknown samples onto known classes; on
+            the morphology experiment it raised known-class accuracy and did not
+            change unknown detection.""",
+        ),
+        Parameter(
+            "discriminator_hidden_units", (64, 64), ["array-like"],
+            "tuple of int",
+            """Hidden widths of the domain discriminator (built only when
+            ``domain_weight > 0``).""",
+        ),
+        Parameter(
+            "unknown_label", -1, "no_validation",
+            "scalar",
+            """Label returned by ``predict`` for unknown samples (an int, a string,
+            ``None``...). Must not be one of the source classes.""",
+        ),
+        Parameter(
+            "unknown_threshold", None, [interval("real", None, None, closed="neither"), None],
+            "float or None",
+            """Unknown score (of kind ``unknown_score_kind``) above which ``predict``
+            answers ``unknown_label``. ``None`` means ``rho`` for the entropy, and
+            for the other kinds the ``unknown_quantile`` quantile of the training
+            source's own scores (leave-one-out for ``"knn"`` and
+            ``"density_ratio"``), i.e. that fraction of known source samples would
+            be accepted.""",
+        ),
+        Parameter(
+            "unknown_score_kind", "entropy", [one_of(*UNKNOWN_SCORES)],
+            '{"entropy", "max_softmax", "prototype", "knn", "density_ratio"}',
+            """Kind of :meth:`unknown_score` that ``predict`` thresholds, and the
+            default kind of :meth:`unknown_score`.""",
+        ),
+        Parameter(
+            "unknown_quantile", 0.95, [interval("real", 0, 1, closed="both")],
+            "float in [0, 1]",
+            """Quantile of the source scores used as threshold when
+            ``unknown_threshold=None`` and the kind is not ``"entropy"``.""",
+        ),
+        Parameter(
+            "n_neighbors", 10, [interval("integer", 1)],
+            "int",
+            'Neighbors used by the ``"knn"`` and ``"density_ratio"`` scores.',
+        ),
+        Parameter(
+            "pretrain_epochs", 0, [interval("integer", 0)],
+            "int",
+            """Epochs of contrastive self-supervised pre-training (SimCLR NT-Xent on
+            two random views: rotation by a multiple of 90 degrees, flip, noise;
+            see :mod:`skdomain.nn`) of the encoder on the source and
+            target inputs together, before the supervised training; 0 switches
+            it off. Only a fresh fit pre-trains (not ``warm_start`` or
+            ``partial_fit`` continuations).""",
+        ),
+        Parameter.weight(
+            "contrastive_weight", 0.0,
+            """Weight of the same contrastive loss on the target batch *during*
+            training (keeps features that tell target images apart even where
+            the source labels do not); 0 switches it off.""",
+        ),
+    )
+    removed_parameters = ("fisher_weight", "entropy_weight", "fisher_form")
 
     # Training ---------------------------------------------------------------
     def _encode_y(self, y, *, fitting: bool):

@@ -1,10 +1,25 @@
-"""What every deep domain-adaptation estimator shares.
+"""What every deep domain-adaptation estimator shares: the documented extension API.
 
 Input checks for ``(X, y, X_target)``, building the torch network, the skorch
 net and its paired source/target batches, seeding, warm starts, inference and
-``transform``. Concrete estimators only say which network heads and which
-objective they train (:meth:`BaseDeepEstimator._build_extra_heads` and
-:meth:`BaseDeepEstimator._make_objective`).
+``transform``. A concrete estimator only
+
+- declares its own hyper-parameters as :class:`Parameter` objects in the class
+  attribute ``parameters`` (name, default, constraint, numpydoc line): the
+  shared ones (``module``, ``hidden_units``, ..., ``warm_start``, and for
+  classifiers ``class_weight``, ``fisher_weight``, ``entropy_weight``,
+  ``fisher_form``) are inherited, and ``__init__`` (keyword-only, with a real
+  signature), ``_parameter_constraints`` and the docstring's Parameters section
+  (the ``{parameters}`` placeholder) are generated from the declarations;
+- says which loss terms it adds (:meth:`BaseDeepEstimator._make_terms`, a list
+  of :class:`skdomain.nn.Term`) and, if they need them, which extra network
+  heads (:meth:`BaseDeepEstimator._build_extra_heads`).
+
+Every subclass joins a registry when it is defined, so that
+:func:`skdomain.persistence.load_estimator` can rebuild it without importing
+modules named in a file. Constraint helpers (:func:`non_negative`,
+:func:`interval`, :func:`one_of`) spare users scikit-learn's private validation
+module.
 """
 
 from __future__ import annotations
@@ -12,7 +27,10 @@ from __future__ import annotations
 import copy
 import inspect
 import numbers
+import textwrap
 import warnings
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,64 +53,221 @@ from torch import nn
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
-from .nn import DeepMergeEncoder, DomainAdaptationNetwork, MLPEncoder, Objective, latent_dimension
+from .nn import (
+    ClassificationObjective,
+    DeepMergeEncoder,
+    DomainAdaptationNetwork,
+    MLPEncoder,
+    Objective,
+    RegressionObjective,
+    Term,
+    latent_dimension,
+)
 
 __all__ = [
     "BaseDeepEstimator",
     "BaseDeepClassifier",
     "BaseDeepRegressor",
-    "COMMON_PARAMETERS_DOC",
-    "common_parameters_doc",
+    "Parameter",
+    "interval",
+    "non_negative",
+    "one_of",
 ]
 
-_WEIGHT = [Interval(numbers.Real, 0, None, closed="left")]
 
-_COMMON_PARAMETERS_TEMPLATE = """module : None, "mlp", "deepmerge", nn.Module or class, default=None
-        The encoder that maps inputs to the latent features the adaptation
+# Constraints -----------------------------------------------------------------
+def interval(kind, left=None, right=None, *, closed="left"):
+    """A numeric range constraint for :class:`Parameter`.
+
+    Parameters
+    ----------
+    kind : {"real", "integer"}
+        Accepted numbers (real numbers include integers).
+    left, right : number or None
+        Bounds; ``None`` is unbounded.
+    closed : {"left", "right", "both", "neither"}, default="left"
+        Which bounds are included.
+
+    Examples
+    --------
+    >>> from skdomain.base import interval
+    >>> constraint = interval("integer", 1)
+    >>> constraint.is_satisfied_by(3), constraint.is_satisfied_by(0)
+    (True, False)
+    """
+    types = {"real": numbers.Real, "integer": numbers.Integral}
+    if kind not in types:
+        raise ValueError(f"kind must be 'real' or 'integer', got {kind!r}.")
+    return Interval(types[kind], left, right, closed=closed)
+
+
+def one_of(*options: str):
+    """A constraint accepting one of the given strings."""
+    return StrOptions(set(options))
+
+
+def non_negative() -> list:
+    """The constraint of a loss weight: a real number >= 0 (0 switches the term off)."""
+    return [interval("real", 0, None, closed="left")]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """Declaration of one hyper-parameter of a deep estimator.
+
+    Parameters
+    ----------
+    name : str
+    default : object
+        Stored unchanged by the generated ``__init__`` when the parameter is not
+        given (use immutable values: tuples, not lists).
+    constraints : list or "no_validation"
+        What ``fit`` accepts, in scikit-learn's constraint language: a list of
+        types, ``None``, strings such as ``"array-like"``, ``"boolean"``,
+        ``"random_state"``, and :func:`interval` / :func:`one_of` objects.
+    type : str
+        The numpydoc type, e.g. ``"float"`` or ``'{"ratio", "difference"}'``.
+    doc : str, default=""
+        The description (may span lines).
+    default_doc : str, optional
+        How the default is written in the docs (default: its ``repr``).
+
+    Examples
+    --------
+    >>> from skdomain.base import Parameter, non_negative
+    >>> p = Parameter("coral_weight", 1.0, non_negative(), "float", "Weight of CORAL.")
+    >>> print(p.render())
+    coral_weight : float, default=1.0
+            Weight of CORAL.
+    """
+
+    name: str
+    default: Any
+    constraints: Any
+    type: str
+    doc: str = ""
+    default_doc: str | None = None
+
+    @classmethod
+    def weight(cls, name: str, default: float, doc: str) -> Parameter:
+        """A loss weight: a float >= 0, where 0 switches the term off."""
+        return cls(name, default, non_negative(), "float", doc)
+
+    def render(self) -> str:
+        """The numpydoc entry (header unindented, description indented by 8)."""
+        if self.default_doc is not None:
+            default = self.default_doc
+        elif isinstance(self.default, str):
+            default = f'"{self.default}"'
+        else:
+            default = repr(self.default)
+        body = textwrap.indent(textwrap.dedent(self.doc).strip(), " " * 8)
+        return f"{self.name} : {self.type}, default={default}" + (f"\n{body}" if body else "")
+
+
+#: Placeholder that a class docstring uses for its generated Parameters entries.
+PARAMETERS_PLACEHOLDER = "{parameters}"
+
+_SHARED_PARAMETERS = (
+    Parameter(
+        "module", None, [None, one_of("mlp", "deepmerge"), nn.Module, type],
+        '"mlp", "deepmerge", nn.Module or class',
+        """The encoder that maps inputs to the latent features the adaptation
         losses align. ``None`` or ``"mlp"`` builds an :class:`~skdomain.nn.MLPEncoder`
         with ``hidden_units`` at fit time; ``"deepmerge"`` the DeepMerge CNN for
         images of shape (channels, height, width). A module instance is deep-copied
         at every fresh fit; a module class is called without arguments. The
-        prediction head is added by the estimator.
-    hidden_units : tuple of int, default=(64, 64)
-        Hidden layer widths of the default MLP encoder (the last is the latent size).
-    dropout : float, default=0.0
-        Dropout of the default encoders.
-    max_epochs : int, default=100
-        Passes over the source data.
-    batch_size : int, default=64
-        Source samples per step; each step also draws as many target samples.
-    lr : float, default={lr}
-        Learning rate.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
-    device : str, default="cpu"
-        Torch device, e.g. ``"cuda"``; ``"auto"`` picks CUDA when available.
-        Predictions are always returned as CPU numpy arrays.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the batch order and the target pairing; with
-        a fixed value two fits give the same model (on the CPU).
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks (checkpointing, LR schedulers, ...).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the source and stop when its task
-        loss has not improved for ``n_iter_no_change`` epochs (best weights kept).
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    warm_start : bool, default=False
-        Continue from the fitted network instead of starting afresh: train on
-        one pair of domains, then call ``fit`` on another (transfer learning)."""
+        prediction head is added by the estimator.""",
+    ),
+    Parameter(
+        "hidden_units", (64, 64), ["array-like"], "tuple of int",
+        "Hidden layer widths of the default MLP encoder (the last is the latent size).",
+    ),
+    Parameter(
+        "dropout", 0.0, [interval("real", 0, 1)], "float", "Dropout of the default encoders."
+    ),
+    Parameter("max_epochs", 100, [interval("integer", 1)], "int", "Passes over the source data."),
+    Parameter(
+        "batch_size", 64, [interval("integer", 1)], "int",
+        "Source samples per step; each step also draws as many target samples.",
+    ),
+    Parameter(
+        "lr", 1e-3, [interval("real", 0, None, closed="neither")], "float", "Learning rate.",
+        default_doc="1e-3",
+    ),
+    Parameter(
+        "optimizer", torch.optim.Adam, [type], "torch optimizer class",
+        default_doc="torch.optim.Adam",
+    ),
+    Parameter(
+        "weight_decay", 0.0, non_negative(), "float", "L2 penalty passed to the optimizer."
+    ),
+    Parameter(
+        "device", "cpu", [str], "str",
+        """Torch device, e.g. ``"cuda"``; ``"auto"`` picks CUDA when available.
+        Predictions are always returned as CPU numpy arrays.""",
+    ),
+    Parameter(
+        "random_state", None, ["random_state"], "int, RandomState instance or None",
+        """Seeds the initial weights, the batch order and the target pairing; with
+        a fixed value two fits give the same model (on the CPU).""",
+    ),
+    Parameter("verbose", 0, ["verbose"], "int", "1 prints skorch's per-epoch table."),
+    Parameter(
+        "callbacks", None, [list, None], "list of skorch callbacks",
+        "Extra skorch callbacks (checkpointing, LR schedulers, ...).",
+    ),
+    Parameter(
+        "early_stopping", False, ["boolean"], "bool",
+        """Hold out ``validation_fraction`` of the source and stop when its task
+        loss has not improved for ``n_iter_no_change`` epochs (best weights kept).""",
+    ),
+    Parameter(
+        "validation_fraction", 0.1, [interval("real", 0, 1, closed="neither")], "float"
+    ),
+    Parameter("n_iter_no_change", 10, [interval("integer", 1)], "int"),
+    Parameter(
+        "warm_start", False, ["boolean"], "bool",
+        """Continue from the fitted network instead of starting afresh: train on
+        one pair of domains, then call ``fit`` on another (transfer learning).""",
+    ),
+)
+
+# Every subclass of BaseDeepEstimator, by "module.qualname", as it is defined.
+_REGISTRY: weakref.WeakValueDictionary[str, type] = weakref.WeakValueDictionary()
 
 
-def common_parameters_doc(lr: str = "1e-3") -> str:
-    """The parameter docs shared by the deep estimators, with their default ``lr``."""
-    return _COMMON_PARAMETERS_TEMPLATE.format(lr=lr)
+def _registered_class(name: str) -> type | None:
+    """The deep estimator class of that qualified name defined in this process, if any."""
+    return _REGISTRY.get(name)
 
 
-COMMON_PARAMETERS_DOC = common_parameters_doc()
+def _generated_init(cls, parameters: tuple[Parameter, ...]):
+    """A keyword-only ``__init__`` storing each parameter unchanged, with a real signature."""
+    defaults = {p.name: p.default for p in parameters}
+
+    def __init__(self, **params):
+        for name in params:
+            if name not in defaults:
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                    f"{name!r}"
+                )
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = inspect.Signature(
+        [self_param]
+        + [
+            inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+            for p in parameters
+        ]
+    )
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__module__ = cls.__module__
+    __init__._skdomain_generated = True
+    return __init__
 
 
 def _resolve_device(device: str) -> str:
@@ -113,34 +288,54 @@ def _to_tensor(X: np.ndarray, device: str, dtype=torch.float32) -> torch.Tensor:
 class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     """Base class of the deep estimators; not meant to be used directly.
 
-    Subclasses define ``__init__`` with all their parameters and implement
-    ``_make_objective``; they may add heads with ``_build_extra_heads``.
+    Subclasses declare their own hyper-parameters in ``parameters`` (a tuple of
+    :class:`Parameter`; redeclaring an inherited name changes its default or
+    doc, ``removed_parameters`` drops inherited ones), and implement
+    ``_make_terms`` (or ``_make_objective``); they may add heads with
+    ``_build_extra_heads``. At class definition the generated ``__init__``,
+    ``_parameter_constraints`` and docstring are installed and the class joins
+    the registry read by :func:`skdomain.persistence.load_estimator`. A
+    subclass that writes its own ``__init__`` keeps it.
     """
 
     # With scikit-learn's metadata routing switched on, meta-estimators route
     # X_target to fit without a set_fit_request call.
     __metadata_request__fit = {"X_target": True}
 
-    _parameter_constraints: dict = {
-        "module": [None, StrOptions({"mlp", "deepmerge"}), nn.Module, type],
-        "hidden_units": ["array-like"],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "optimizer": [type],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "warm_start": ["boolean"],
-    }
+    parameters: tuple[Parameter, ...] = _SHARED_PARAMETERS
+    removed_parameters: tuple[str, ...] = ()
+    _all_parameters: tuple[Parameter, ...] = _SHARED_PARAMETERS
+    _parameter_constraints: dict = {p.name: p.constraints for p in _SHARED_PARAMETERS}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        declared: dict[str, Parameter] = {}
+        for klass in reversed(cls.__mro__):
+            for parameter in klass.__dict__.get("parameters", ()):
+                declared[parameter.name] = parameter  # a redeclaration keeps its place
+            for name in klass.__dict__.get("removed_parameters", ()):
+                declared.pop(name, None)
+        cls._all_parameters = tuple(declared.values())
+        inherited_init = cls.__init__
+        if "__init__" not in cls.__dict__ and (
+            inherited_init is object.__init__
+            or getattr(inherited_init, "_skdomain_generated", False)
+        ):
+            cls.__init__ = _generated_init(cls, cls._all_parameters)
+        constraints = {p.name: p.constraints for p in cls._all_parameters}
+        constraints.update(cls.__dict__.get("_parameter_constraints", {}))
+        cls._parameter_constraints = constraints
+        doc = cls.__dict__.get("__doc__")
+        if doc and PARAMETERS_PLACEHOLDER in doc:
+            entries = "\n    ".join(p.render() for p in cls._all_parameters)
+            cls.__doc__ = doc.replace(PARAMETERS_PLACEHOLDER, entries)
+        _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
     # Hooks for subclasses -------------------------------------------------
+    def _make_terms(self) -> list[Term]:
+        """The adaptation terms of the objective (see :class:`skdomain.nn.Term`)."""
+        return []
+
     def _make_objective(self) -> Objective:
         raise NotImplementedError
 
@@ -423,9 +618,47 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
 
 class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
-    """Shared classification logic: label encoding, class weights, probabilities."""
+    """Shared classification logic: label encoding, class weights, probabilities.
+
+    Adds the parameters ``class_weight``, ``fisher_weight``, ``entropy_weight``
+    and ``fisher_form``; the objective is a
+    :class:`~skdomain.nn.ClassificationObjective`: cross-entropy, then the
+    terms of ``_make_terms``, then the Fisher and entropy terms.
+    """
+
+    parameters = (
+        Parameter(
+            "class_weight", None, [dict, one_of("balanced"), None],
+            'dict, "balanced" or None', "Weights of the classes in the cross-entropy.",
+        ),
+        Parameter.weight(
+            "fisher_weight", 0.0,
+            """Weight of the Fisher loss on source latents (learnable class centers):
+            compact classes, far-apart centers. 0 switches it off.""",
+        ),
+        Parameter.weight(
+            "entropy_weight", 0.0,
+            """Weight of the entropy of the predictions on source and target
+            (entropy minimization). 0 switches it off.""",
+        ),
+        Parameter(
+            "fisher_form", "ratio", [one_of("ratio", "difference")], '{"ratio", "difference"}',
+            "Trace-ratio (intra / inter) or difference (intra - inter) Fisher loss.",
+        ),
+    )
 
     _stratify_validation = True
+
+    def _make_objective(self) -> Objective:
+        return ClassificationObjective(
+            n_classes=len(self.classes_),
+            latent_dim=self.n_latent_,
+            class_weight=self._class_weight_tensor(),
+            fisher_weight=self.fisher_weight,
+            fisher_form=self.fisher_form,
+            entropy_weight=self.entropy_weight,
+            terms=self._make_terms(),
+        )
 
     def _encode_y(self, y, *, fitting: bool):
         y = np.asarray(y)
@@ -518,7 +751,17 @@ class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
     """Shared regression logic: targets are standardized inside the network.
 
     Fitted ``y_mean_`` and ``y_scale_`` undo the standardization at prediction.
+    The objective is a :class:`~skdomain.nn.RegressionObjective`: mean squared
+    error, then the terms of ``_make_terms``.
     """
+
+    def _make_objective(self) -> Objective:
+        return RegressionObjective(terms=self._make_terms())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def _encode_y(self, y, *, fitting: bool):
         y = check_array(

@@ -10,8 +10,10 @@ a model from a source you do not trust. :func:`save_estimator` writes instead
   fitted metadata needed to rebuild the network (classes, input shape, target
   scaling), as plain JSON.
 
-:func:`load_estimator` reads the JSON, accepts only skdomain estimator classes
-and ``torch.optim`` optimizers from it, rebuilds the network and loads the
+:func:`load_estimator` reads the JSON, accepts only deep estimator classes
+already defined in the running process (skdomain's own, and users' subclasses
+of :mod:`skdomain.base`, which register themselves when defined: import their
+module before loading) and ``torch.optim`` optimizers from it, rebuilds the network and loads the
 weights with ``torch.load(..., weights_only=True)``, which unpickles tensors and
 plain containers only, never arbitrary objects.
 """
@@ -30,7 +32,13 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .base import BaseDeepClassifier, BaseDeepEstimator, BaseDeepRegressor, _resolve_device
+from .base import (
+    BaseDeepClassifier,
+    BaseDeepEstimator,
+    BaseDeepRegressor,
+    _registered_class,
+    _resolve_device,
+)
 
 __all__ = ["save_estimator", "load_estimator"]
 
@@ -103,10 +111,26 @@ def _optimizer_class(name: str):
 
 
 def _estimator_class(name: str):
-    module_name, _, class_name = name.rpartition(".")
-    if not (module_name == "skdomain" or module_name.startswith("skdomain.")):
-        raise ValueError(f"Refusing to load {name!r}: only skdomain estimators can be loaded.")
-    cls = getattr(importlib.import_module(module_name), class_name, None)
+    """The deep estimator class saved under ``name``, from the registry only.
+
+    Every subclass of :class:`~skdomain.base.BaseDeepEstimator` registers itself
+    when it is defined; a class of the skdomain package is imported first (our
+    own modules only). Nothing else named in a file is ever imported.
+    """
+    cls = _registered_class(name)
+    module_name = name.rpartition(".")[0]
+    if cls is None and (module_name == "skdomain" or module_name.startswith("skdomain.")):
+        try:
+            importlib.import_module(module_name)
+        except ImportError:
+            pass
+        cls = _registered_class(name)
+    if cls is None:
+        raise ValueError(
+            f"Refusing to load {name!r}: only skdomain estimators and deep estimator "
+            "classes already defined in this process can be loaded. For your own "
+            "subclass of a skdomain base, import the module that defines it first."
+        )
     if not (inspect.isclass(cls) and issubclass(cls, BaseDeepEstimator)):
         raise ValueError(f"{name!r} is not a skdomain deep estimator.")
     return cls
@@ -171,7 +195,11 @@ def save_estimator(estimator, path) -> pathlib.Path:
             "use joblib for other objects."
         )
     check_is_fitted(estimator, "net_")
-    _estimator_class(_qualified_name(type(estimator)))  # only loadable classes are saved
+    if _estimator_class(_qualified_name(type(estimator))) is not type(estimator):
+        raise ValueError(
+            f"{_qualified_name(type(estimator))} was redefined since this estimator was "
+            "made; the saved model could not be loaded as its class."
+        )
     params = {
         name: _encode_param(name, value)
         for name, value in estimator.get_params(deep=False).items()

@@ -6,7 +6,11 @@
   :class:`DomainAdaptationNetwork` that holds them;
 - losses: MMD (:func:`mmd2`), Fisher, entropy, domain-adversarial, open-set
   (clustering, entropy separation) and contrastive (:func:`nt_xent_loss`);
-- objectives: a task loss plus weighted adaptation terms, called once per
+- terms: one object per loss term (:class:`Term`, called as
+  ``term(batch: TermInputs) -> scalar``; :class:`MMDTerm`, :class:`CORALTerm`,
+  :class:`DomainAdversarialTerm`, :class:`FisherTerm`, :class:`EntropyTerm`,
+  :class:`ReconstructionTerm`);
+- objectives: a task loss plus a list of weighted terms, called once per
   training step.
 """
 
@@ -18,6 +22,7 @@ from ._contrastive import (
 )
 from ._losses import (
     DEFAULT_BANDWIDTH_MULTIPLIERS,
+    coral_loss,
     domain_adversarial_loss,
     entropy_loss,
     fisher_loss,
@@ -56,8 +61,19 @@ from ._open_set_losses import (
     prediction_entropy,
     rank_similarity_labels,
 )
+from ._terms import (
+    CORALTerm,
+    DomainAdversarialTerm,
+    EntropyTerm,
+    FisherTerm,
+    MMDTerm,
+    ReconstructionTerm,
+    Term,
+    TermInputs,
+)
 
 __all__ = [
+    "CORALTerm",
     "ClassificationObjective",
     "CosineHead",
     "DECODER",
@@ -65,18 +81,26 @@ __all__ = [
     "DISCRIMINATOR",
     "DeepMergeEncoder",
     "DomainAdaptationNetwork",
+    "DomainAdversarialTerm",
     "DomainDiscriminator",
+    "EntropyTerm",
+    "FisherTerm",
     "GradientReversal",
     "MLPDecoder",
     "MLPEncoder",
+    "MMDTerm",
     "Objective",
     "PROJECTION",
     "ProjectionHead",
     "ReconstructionRegressionObjective",
+    "ReconstructionTerm",
     "RegressionObjective",
+    "Term",
+    "TermInputs",
     "UniversalObjective",
     "adaptive_clustering_loss",
     "augment",
+    "coral_loss",
     "dann_schedule",
     "default_rho",
     "domain_adversarial_loss",

@@ -31,6 +31,7 @@ __all__ = [
     "fisher_loss",
     "entropy_loss",
     "domain_adversarial_loss",
+    "coral_loss",
 ]
 
 DEFAULT_BANDWIDTH_MULTIPLIERS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -358,3 +359,47 @@ def domain_adversarial_loss(
     )
     return F.binary_cross_entropy_with_logits(logits, labels)
 
+
+def coral_loss(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CORAL loss: distance between the feature covariances of two samples.
+
+    ``||C_s - C_t||_F^2 / (4 d^2)`` with ``C`` the unbiased covariance matrix
+    (``1 / (n - 1)``) of the ``d`` flattened features (Sun & Saenko 2016, Deep
+    CORAL). It aligns second-order statistics only: shifting a sample leaves
+    it unchanged.
+
+    Parameters
+    ----------
+    source : Tensor of shape (n, ...)
+    target : Tensor of shape (m, ...)
+        The same number of features as ``source``; at least 2 samples each.
+
+    Returns
+    -------
+    Tensor
+        A non-negative scalar, differentiable with respect to both samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(500, 3, generator=g)
+    >>> float(coral_loss(x, x + 5.0)) < 1e-10
+    True
+    >>> bool(coral_loss(x, 3.0 * x) > 0.1)
+    True
+    """
+    source, target = source.flatten(1), target.flatten(1)
+    if source.shape[0] < 2 or target.shape[0] < 2:
+        raise ValueError("The CORAL loss needs at least 2 samples per domain.")
+    if source.shape[1] != target.shape[1]:
+        raise ValueError(
+            f"source has {source.shape[1]} features but target has {target.shape[1]}."
+        )
+
+    def covariance(x):
+        centered = x - x.mean(0, keepdim=True)
+        return centered.T @ centered / (x.shape[0] - 1)
+
+    d = source.shape[1]
+    return ((covariance(source) - covariance(target)) ** 2).sum() / (4.0 * d * d)

@@ -1,16 +1,21 @@
-"""Training objectives: how the terms of a domain-adaptation loss are combined.
+"""Training objectives: a task loss plus a list of weighted terms.
 
 An objective is a ``torch.nn.Module`` called once per training step as
-``objective(network, x_source, y_source, x_target, progress)``. It returns a dict
-of scalar tensors: ``"loss"``, the weighted total to back-propagate, and one
-entry per term (``"classification_loss"``, ``"mmd_loss"``, ...), each of which
-the training loop records per epoch. ``x_target`` is ``None`` when there is no
-target data; ``progress`` in [0, 1] is the fraction of training done (used by
-schedules such as DANN's gradient reversal).
+``objective(network, x_source, y_source, x_target, progress)``. It encodes the
+source and target batches in one forward pass, packs what the step knows into a
+:class:`~skdomain.nn.TermInputs`, and returns a dict of scalar tensors:
+``"loss"``, the task loss plus ``weight * term(batch)`` for every active
+:class:`~skdomain.nn.Term`, and one entry per term (``"classification_loss"``,
+``"mmd_loss"``, ...), each of which the training loop records per epoch.
+``x_target`` is ``None`` when there is no target data; ``progress`` in [0, 1] is
+the fraction of training done (used by schedules such as DANN's gradient
+reversal).
 
-Objectives own the parameters that belong to a loss rather than to the network
-(the Fisher loss's class centers), so the optimizer trains them too. Nothing
-here knows about scikit-learn.
+The built-in objectives are this API with the built-in terms
+(:class:`~skdomain.nn.MMDTerm`, :class:`~skdomain.nn.DomainAdversarialTerm`,
+:class:`~skdomain.nn.FisherTerm`, ...): their keyword weights only choose which
+terms join, and ``terms=`` adds one's own. Nothing here knows about
+scikit-learn.
 """
 
 from __future__ import annotations
@@ -22,19 +27,24 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._contrastive import augment, nt_xent_loss
-from ._losses import (
-    DEFAULT_BANDWIDTH_MULTIPLIERS,
-    domain_adversarial_loss,
-    entropy_loss,
-    fisher_loss,
-    mmd2,
-)
-from ._modules import DomainAdaptationNetwork, dann_schedule
+from ._losses import DEFAULT_BANDWIDTH_MULTIPLIERS
+from ._modules import DomainAdaptationNetwork
 from ._open_set_losses import (
     adaptive_clustering_loss,
     default_rho,
     entropy_separation_loss,
     neighborhood_clustering_loss,
+)
+from ._terms import (
+    DECODER,
+    DISCRIMINATOR,
+    DomainAdversarialTerm,
+    EntropyTerm,
+    FisherTerm,
+    MMDTerm,
+    ReconstructionTerm,
+    Term,
+    TermInputs,
 )
 
 __all__ = [
@@ -48,16 +58,30 @@ __all__ = [
     "DECODER",
 ]
 
-DISCRIMINATOR = "discriminator"
-
 
 class Objective(nn.Module):
-    """Base class: a task loss plus weighted adaptation terms.
+    """Base class: a task loss plus a list of weighted :class:`~skdomain.nn.Term` objects.
 
-    Subclasses implement :meth:`task_loss` and :meth:`forward`.
-    :meth:`validation_loss` (task loss on held-out source data, used for early
-    stopping) and :meth:`combine` are shared.
+    Subclasses implement :meth:`task_loss` and set ``task_name`` (its history
+    key). :meth:`forward` encodes the joint source + target batch, computes the
+    task loss on the source rows and adds ``term.weight * term(batch)`` for each
+    active term, in list order. :meth:`validation_loss` (task loss on held-out
+    source data, used for early stopping) is shared.
+
+    Parameters
+    ----------
+    terms : sequence of Term, default=()
+        The adaptation terms; their names must differ.
     """
+
+    task_name: str = "task_loss"
+
+    def __init__(self, terms: Sequence[Term] = ()):
+        super().__init__()
+        names = [term.name for term in terms]
+        if len(set(names)) != len(names) or self.task_name in names:
+            raise ValueError(f"Terms need distinct names, got {names}.")
+        self.terms = nn.ModuleList(terms)
 
     def task_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -66,6 +90,27 @@ class Objective(nn.Module):
         self, network: DomainAdaptationNetwork, x: torch.Tensor, y: torch.Tensor
     ) -> torch.Tensor:
         return self.task_loss(network(x), y)
+
+    def batch_inputs(self, network, x_source, y_source, x_target, progress) -> TermInputs:
+        """Encode source and target in one pass; head outputs of all rows."""
+        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
+        features = network.encode(inputs)
+        return TermInputs(
+            network, inputs, x_source.shape[0], y_source, features, progress,
+            outputs=network.head(features),
+        )
+
+    def forward(self, network, x_source, y_source, x_target, progress):
+        batch = self.batch_inputs(network, x_source, y_source, x_target, progress)
+        task = self.task_loss(batch.source_outputs, y_source)
+        values = {self.task_name: task}
+        total = task
+        for term in self.terms:
+            if term.active(batch):
+                value = term(batch)
+                values[term.name] = value
+                total = total + term.weight * value
+        return {"loss": total, **values}
 
     @staticmethod
     def combine(task_name: str, terms: dict[str, torch.Tensor], weights: dict[str, float]):
@@ -77,55 +122,31 @@ class Objective(nn.Module):
         return {"loss": total, **terms}
 
 
-class _AlignmentTerms(nn.Module):
-    """The feature-alignment terms shared by classification and regression."""
-
-    def __init__(
-        self,
-        mmd_weight: float,
-        mmd_estimator: str,
-        bandwidths: Sequence[float] | None,
-        bandwidth_multipliers: Sequence[float],
-        domain_weight: float,
-        grl_schedule: str,
-    ):
-        super().__init__()
-        self.mmd_weight = float(mmd_weight)
-        self.mmd_estimator = mmd_estimator
-        self.bandwidths = None if bandwidths is None else tuple(bandwidths)
-        self.bandwidth_multipliers = tuple(bandwidth_multipliers)
-        self.domain_weight = float(domain_weight)
-        self.grl_schedule = grl_schedule
-
-    def __call__(self, network, source_features, target_features, progress):
-        terms: dict[str, torch.Tensor] = {}
-        if self.mmd_weight > 0:
-            terms["mmd_loss"] = mmd2(
-                source_features,
-                target_features,
-                estimator=self.mmd_estimator,
-                bandwidths=self.bandwidths,
-                bandwidth_multipliers=self.bandwidth_multipliers,
+def _alignment_terms(
+    mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight, grl_schedule
+) -> list[Term]:
+    """The MMD and DANN terms that the keyword weights switch on (weight > 0)."""
+    terms: list[Term] = []
+    if mmd_weight > 0:
+        terms.append(
+            MMDTerm(
+                mmd_weight,
+                estimator=mmd_estimator,
+                bandwidths=bandwidths,
+                bandwidth_multipliers=bandwidth_multipliers,
             )
-        if self.domain_weight > 0:
-            discriminator = network.extra_heads[DISCRIMINATOR]
-            discriminator.reversal.coefficient = (
-                dann_schedule(progress) if self.grl_schedule == "dann" else 1.0
-            )
-            terms["domain_loss"] = domain_adversarial_loss(
-                discriminator(source_features), discriminator(target_features)
-            )
-        return terms
-
-    def weights(self) -> dict[str, float]:
-        return {"mmd_loss": self.mmd_weight, "domain_loss": self.domain_weight}
+        )
+    if domain_weight > 0:
+        terms.append(DomainAdversarialTerm(domain_weight, schedule=grl_schedule))
+    return terms
 
 
 class ClassificationObjective(Objective):
-    """Cross-entropy on the source plus MMD, DANN, Fisher and entropy terms.
+    """Cross-entropy on the source plus MMD, DANN, own, Fisher and entropy terms.
 
     A weight of 0 switches its term off (it is then not computed at all).
-    Source and target batches go through the network in one forward pass.
+    Source and target batches go through the network in one forward pass. The
+    terms are, in order: MMD, DANN, ``terms``, Fisher, entropy.
 
     Parameters
     ----------
@@ -143,18 +164,22 @@ class ClassificationObjective(Objective):
     fisher_form : {"ratio", "difference"}
     fisher_inter_weight : float
         Weight of the inter-class scatter inside the Fisher loss.
+    terms : sequence of Term, default=()
+        Further terms (e.g. :class:`~skdomain.nn.CORALTerm`).
 
     Examples
     --------
     >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder
+    >>> from skdomain.nn import CORALTerm, DomainAdaptationNetwork, MLPEncoder
     >>> net = DomainAdaptationNetwork(MLPEncoder(2, (8,)), torch.nn.Linear(8, 2))
-    >>> objective = ClassificationObjective(2, 8, mmd_weight=1.0)
+    >>> objective = ClassificationObjective(2, 8, mmd_weight=1.0, terms=[CORALTerm(1.0)])
     >>> terms = objective(net, torch.randn(6, 2), torch.tensor([0, 1] * 3),
     ...                   torch.randn(6, 2), progress=0.5)
     >>> sorted(terms)
-    ['classification_loss', 'loss', 'mmd_loss']
+    ['classification_loss', 'coral_loss', 'loss', 'mmd_loss']
     """
+
+    task_name = "classification_loss"
 
     def __init__(
         self,
@@ -171,57 +196,37 @@ class ClassificationObjective(Objective):
         fisher_form: str = "ratio",
         fisher_inter_weight: float = 1.0,
         entropy_weight: float = 0.0,
+        terms: Sequence[Term] = (),
     ):
-        super().__init__()
-        self.alignment = _AlignmentTerms(
+        all_terms = _alignment_terms(
             mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight,
             grl_schedule,
         )
+        all_terms.extend(terms)
+        if fisher_weight > 0:
+            all_terms.append(
+                FisherTerm(
+                    fisher_weight, n_classes, latent_dim, form=fisher_form,
+                    inter_weight=fisher_inter_weight,
+                )
+            )
+        if entropy_weight > 0:
+            all_terms.append(EntropyTerm(entropy_weight))
+        super().__init__(all_terms)
         if class_weight is not None:
             self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
         else:
             self.class_weight = None
-        self.fisher_weight = float(fisher_weight)
-        self.fisher_form = fisher_form
-        self.fisher_inter_weight = float(fisher_inter_weight)
-        self.entropy_weight = float(entropy_weight)
-        if self.fisher_weight > 0:
-            self.centers = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
 
     def task_loss(self, outputs, y):
         return F.cross_entropy(outputs, y, weight=self.class_weight)
 
-    def forward(self, network, x_source, y_source, x_target, progress):
-        n_source = x_source.shape[0]
-        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
-        features = network.encode(inputs)
-        logits = network.head(features)
-        source_features = features[:n_source]
-        terms = {"classification_loss": self.task_loss(logits[:n_source], y_source)}
-        if x_target is not None:
-            terms.update(self.alignment(network, source_features, features[n_source:], progress))
-        if self.fisher_weight > 0:
-            terms["fisher_loss"] = fisher_loss(
-                source_features,
-                y_source,
-                self.centers,
-                form=self.fisher_form,
-                inter_weight=self.fisher_inter_weight,
-            )
-        if self.entropy_weight > 0:
-            terms["entropy_loss"] = entropy_loss(logits)
-        weights = {
-            **self.alignment.weights(),
-            "fisher_loss": self.fisher_weight,
-            "entropy_loss": self.entropy_weight,
-        }
-        return self.combine("classification_loss", terms, weights)
-
 
 class RegressionObjective(Objective):
-    """Mean squared error on the source plus optional MMD / DANN alignment.
+    """Mean squared error on the source plus MMD / DANN alignment and own terms.
 
-    Targets are expected standardized (the regressors do that).
+    Targets are expected standardized (the regressors do that). The head runs on
+    the source rows only (target outputs are computed if a term asks for them).
 
     Examples
     --------
@@ -234,6 +239,8 @@ class RegressionObjective(Objective):
     ['loss', 'mmd_loss', 'regression_loss']
     """
 
+    task_name = "regression_loss"
+
     def __init__(
         self,
         mmd_weight: float = 0.0,
@@ -242,48 +249,33 @@ class RegressionObjective(Objective):
         bandwidth_multipliers: Sequence[float] = DEFAULT_BANDWIDTH_MULTIPLIERS,
         domain_weight: float = 0.0,
         grl_schedule: str = "dann",
+        terms: Sequence[Term] = (),
     ):
-        super().__init__()
-        self.alignment = _AlignmentTerms(
+        all_terms = _alignment_terms(
             mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight,
             grl_schedule,
         )
+        super().__init__([*all_terms, *terms])
 
     def task_loss(self, outputs, y):
         return F.mse_loss(outputs, y)
 
-    def forward(self, network, x_source, y_source, x_target, progress):
-        n_source = x_source.shape[0]
+    def batch_inputs(self, network, x_source, y_source, x_target, progress):
         inputs = x_source if x_target is None else torch.cat([x_source, x_target])
         features = network.encode(inputs)
-        terms = {"regression_loss": self.task_loss(network.head(features[:n_source]), y_source)}
-        if x_target is not None:
-            terms.update(
-                self.alignment(network, features[:n_source], features[n_source:], progress)
-            )
-        terms.update(self._extra_terms(network, inputs, features, n_source))
-        return self.combine("regression_loss", terms, self._weights())
-
-    def _extra_terms(self, network, inputs, features, n_source) -> dict[str, torch.Tensor]:
-        """Terms beyond regression and alignment (none here; subclasses add theirs).
-
-        ``inputs`` and ``features`` hold the source rows first, then the target
-        rows (if any).
-        """
-        return {}
-
-    def _weights(self) -> dict[str, float]:
-        return self.alignment.weights()
-
-
-DECODER = "decoder"
+        n_source = x_source.shape[0]
+        return TermInputs(
+            network, inputs, n_source, y_source, features, progress,
+            outputs=network.head(features[:n_source]),
+        )
 
 
 class ReconstructionRegressionObjective(RegressionObjective):
     """Regression plus input reconstruction through a decoder (DRRN), plus alignment.
 
     The network needs an extra head named ``"decoder"`` mapping latent features
-    back to the input shape. The reconstruction term is the mean squared error
+    back to the input shape. The reconstruction term
+    (:class:`~skdomain.nn.ReconstructionTerm`) is the mean squared error
     between the decoder's output and the inputs of the chosen domains, so the
     shared encoder must describe the unlabeled target inputs too.
 
@@ -294,6 +286,8 @@ class ReconstructionRegressionObjective(RegressionObjective):
         Which domains are reconstructed (without target data: the source).
     mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight, grl_schedule
         As in :class:`RegressionObjective`.
+    terms : sequence of Term, default=()
+        Further terms, before the reconstruction one.
 
     Examples
     --------
@@ -317,32 +311,15 @@ class ReconstructionRegressionObjective(RegressionObjective):
         bandwidth_multipliers: Sequence[float] = DEFAULT_BANDWIDTH_MULTIPLIERS,
         domain_weight: float = 0.0,
         grl_schedule: str = "dann",
+        terms: Sequence[Term] = (),
     ):
+        reconstruction = ReconstructionTerm(reconstruction_weight, reconstruct=reconstruct)
         super().__init__(
             mmd_weight, mmd_estimator, bandwidths, bandwidth_multipliers, domain_weight,
-            grl_schedule,
+            grl_schedule, terms=[*terms, *([reconstruction] if reconstruction.weight > 0 else [])],
         )
-        if reconstruct not in ("both", "target", "source"):
-            raise ValueError(
-                f"reconstruct must be 'both', 'target' or 'source', got {reconstruct!r}."
-            )
-        self.reconstruction_weight = float(reconstruction_weight)
+        self.reconstruction_weight = reconstruction.weight
         self.reconstruct = reconstruct
-
-    def _extra_terms(self, network, inputs, features, n_source):
-        if not self.reconstruction_weight > 0:  # switched off: not computed
-            return {}
-        if n_source == inputs.shape[0] or self.reconstruct == "both":  # no target: the source
-            chosen = slice(None)
-        elif self.reconstruct == "target":
-            chosen = slice(n_source, None)
-        else:
-            chosen = slice(None, n_source)
-        decoded = network.extra_heads[DECODER](features[chosen])
-        return {"reconstruction_loss": F.mse_loss(decoded, inputs[chosen])}
-
-    def _weights(self):
-        return {**super()._weights(), "reconstruction_loss": self.reconstruction_weight}
 
 
 #: Name of the extra head used by the contrastive (self-supervised) terms.
@@ -424,9 +401,7 @@ class UniversalObjective(Objective):
     ):
         super().__init__()
         self.contrastive_weight = float(contrastive_weight)
-        self.alignment = _AlignmentTerms(
-            0.0, "unbiased", None, DEFAULT_BANDWIDTH_MULTIPLIERS, domain_weight, "dann"
-        )
+        self.domain = DomainAdversarialTerm(domain_weight, schedule="dann")
         if class_weight is not None:
             self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
         else:
@@ -470,15 +445,11 @@ class UniversalObjective(Objective):
         return loss
 
     def forward(self, network, x_source, y_source, x_target, progress):
-        n_source = x_source.shape[0]
-        inputs = x_source if x_target is None else torch.cat([x_source, x_target])
-        features = network.encode(inputs)
-        logits = network.head(features)
+        batch = self.batch_inputs(network, x_source, y_source, x_target, progress)
+        n_source, features, logits = batch.n_source, batch.features, batch.outputs
         terms = {"classification_loss": self.task_loss(logits[:n_source], y_source)}
-        if x_target is not None:
-            terms.update(
-                self.alignment(network, features[:n_source], features[n_source:], progress)
-            )
+        if self.domain.active(batch):
+            terms[self.domain.name] = self.domain(batch)
         if x_target is not None and progress >= self.warmup:
             if self.clustering_weight > 0:
                 terms["clustering_loss"] = self._clustering_term(
@@ -494,7 +465,7 @@ class UniversalObjective(Objective):
             terms["contrastive_loss"] = nt_xent_loss(*views)
         weights = {
             "contrastive_loss": self.contrastive_weight,
-            **self.alignment.weights(),
+            self.domain.name: self.domain.weight,
             "clustering_loss": self.clustering_weight,
             "separation_loss": self.separation_weight,
         }

@@ -1,0 +1,319 @@
+"""Objective terms: the pieces of a domain-adaptation loss, one object per term.
+
+An objective (:mod:`skdomain.nn._objectives`) is a task loss plus a list of
+weighted terms. A term is a :class:`Term`: a ``torch.nn.Module`` with a
+``name`` (its key in the training history, e.g. ``"mmd_loss"``), a ``weight``
+(0 switches it off: it is then not computed at all) and ONE call signature,
+
+    ``term(batch: TermInputs) -> scalar Tensor``
+
+where :class:`TermInputs` holds everything a step knows: the network, the
+source and target inputs, their latent features and head outputs, the source
+labels and the training progress. Terms that need target data set
+``needs_target = True`` (the default) and are skipped on steps without it.
+Terms may own parameters (the Fisher loss's class centers) and buffers: the
+optimizer trains the former, and both are saved with the objective.
+
+Nothing here knows about scikit-learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._losses import (
+    DEFAULT_BANDWIDTH_MULTIPLIERS,
+    coral_loss,
+    domain_adversarial_loss,
+    entropy_loss,
+    fisher_loss,
+    mmd2,
+)
+from ._modules import dann_schedule
+
+__all__ = [
+    "TermInputs",
+    "Term",
+    "MMDTerm",
+    "CORALTerm",
+    "DomainAdversarialTerm",
+    "FisherTerm",
+    "EntropyTerm",
+    "ReconstructionTerm",
+    "DISCRIMINATOR",
+    "DECODER",
+]
+
+#: Name of the extra head holding the domain discriminator (DANN).
+DISCRIMINATOR = "discriminator"
+#: Name of the extra head holding the decoder (DRRN).
+DECODER = "decoder"
+
+
+class TermInputs:
+    """What an objective term sees of one training step.
+
+    Rows are the source batch first, then the target batch (if any), in
+    ``inputs``, ``features`` and ``outputs``; the properties slice them.
+
+    Parameters
+    ----------
+    network : DomainAdaptationNetwork
+        The network being trained (``encoder``, ``head``, ``extra_heads``).
+    inputs : Tensor of shape (n_source + n_target, ...)
+        Source rows, then target rows.
+    n_source : int
+        Number of source rows.
+    y_source : Tensor
+        Labels (class indices) or standardized targets of the source rows.
+    features : Tensor of shape (n_source + n_target, n_latent)
+        Latent features of ``inputs`` (what alignment terms align).
+    progress : float in [0, 1]
+        Fraction of training done (for schedules).
+    outputs : Tensor, optional
+        Head outputs (logits for classifiers) of all rows, or of the source rows
+        only; target outputs are then computed on first use.
+
+    Attributes
+    ----------
+    x_source, x_target, source_features, target_features, source_outputs, \
+target_outputs : Tensor or None
+        The source / target slices; the target ones are ``None`` without target.
+    """
+
+    def __init__(self, network, inputs, n_source, y_source, features, progress, outputs=None):
+        self.network = network
+        self.inputs = inputs
+        self.n_source = int(n_source)
+        self.y_source = y_source
+        self.features = features
+        self.progress = float(progress)
+        self._outputs = outputs
+
+    @property
+    def has_target(self) -> bool:
+        """Whether this step has target rows."""
+        return self.inputs.shape[0] > self.n_source
+
+    @property
+    def x_source(self) -> torch.Tensor:
+        return self.inputs[: self.n_source]
+
+    @property
+    def x_target(self) -> torch.Tensor | None:
+        return self.inputs[self.n_source :] if self.has_target else None
+
+    @property
+    def source_features(self) -> torch.Tensor:
+        return self.features[: self.n_source]
+
+    @property
+    def target_features(self) -> torch.Tensor | None:
+        return self.features[self.n_source :] if self.has_target else None
+
+    @property
+    def outputs(self) -> torch.Tensor:
+        """Head outputs of all rows (source, then target)."""
+        if self._outputs is None:
+            self._outputs = self.network.head(self.features)
+        elif self._outputs.shape[0] < self.inputs.shape[0]:
+            target = self.network.head(self.features[self._outputs.shape[0] :])
+            self._outputs = torch.cat([self._outputs, target])
+        return self._outputs
+
+    @property
+    def source_outputs(self) -> torch.Tensor:
+        if self._outputs is None:
+            self._outputs = self.network.head(self.source_features)
+        return self._outputs[: self.n_source]
+
+    @property
+    def target_outputs(self) -> torch.Tensor | None:
+        return self.outputs[self.n_source :] if self.has_target else None
+
+
+class Term(nn.Module):
+    """Base class of objective terms: ``weight * term(batch)`` joins the loss.
+
+    Subclasses set the class attribute ``name`` (the history key, ending in
+    ``"_loss"`` by convention) and implement :meth:`forward`; they set
+    ``needs_target = False`` when they are computed on steps without target
+    data too.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of the term in the total loss; 0 switches it off.
+    name : str, optional
+        Overrides the class's ``name``.
+
+    Examples
+    --------
+    A term that matches the mean latent features of the two domains:
+
+    >>> import torch
+    >>> class MeanMatching(Term):
+    ...     name = "mean_loss"
+    ...     def forward(self, batch):
+    ...         gap = batch.source_features.mean(0) - batch.target_features.mean(0)
+    ...         return (gap ** 2).sum()
+    >>> term = MeanMatching(weight=0.5)
+    >>> term.weight, term.name
+    (0.5, 'mean_loss')
+    """
+
+    name: str = "term_loss"
+    needs_target: bool = True
+
+    def __init__(self, weight: float = 1.0, *, name: str | None = None):
+        super().__init__()
+        self.weight = float(weight)
+        if name is not None:
+            self.name = name
+
+    def active(self, batch: TermInputs) -> bool:
+        """Whether the term is computed on this step (weight > 0, target if needed)."""
+        return self.weight > 0 and (batch.has_target or not self.needs_target)
+
+    def forward(self, batch: TermInputs) -> torch.Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, weight={self.weight}"
+
+
+class MMDTerm(Term):
+    """Squared MMD between source and target latent features (:func:`~skdomain.nn.mmd2`)."""
+
+    name = "mmd_loss"
+
+    def __init__(
+        self,
+        weight: float = 1.0,
+        *,
+        estimator: str = "unbiased",
+        bandwidths: Sequence[float] | None = None,
+        bandwidth_multipliers: Sequence[float] = DEFAULT_BANDWIDTH_MULTIPLIERS,
+    ):
+        super().__init__(weight)
+        self.estimator = estimator
+        self.bandwidths = None if bandwidths is None else tuple(bandwidths)
+        self.bandwidth_multipliers = tuple(bandwidth_multipliers)
+
+    def forward(self, batch):
+        return mmd2(
+            batch.source_features,
+            batch.target_features,
+            estimator=self.estimator,
+            bandwidths=self.bandwidths,
+            bandwidth_multipliers=self.bandwidth_multipliers,
+        )
+
+
+class CORALTerm(Term):
+    """Distance between source and target latent covariances (:func:`~skdomain.nn.coral_loss`)."""
+
+    name = "coral_loss"
+
+    def forward(self, batch):
+        return coral_loss(batch.source_features, batch.target_features)
+
+
+class DomainAdversarialTerm(Term):
+    """DANN: domain discriminator behind gradient reversal on the latent features.
+
+    Needs an extra head named ``"discriminator"`` (a
+    :class:`~skdomain.nn.DomainDiscriminator`), whose reversal coefficient
+    follows ``schedule``: ``"dann"`` (``2 / (1 + exp(-10 p)) - 1``) or
+    ``"constant"`` (1).
+    """
+
+    name = "domain_loss"
+
+    def __init__(self, weight: float = 1.0, *, schedule: str = "dann"):
+        super().__init__(weight)
+        self.schedule = schedule
+
+    def forward(self, batch):
+        discriminator = batch.network.extra_heads[DISCRIMINATOR]
+        discriminator.reversal.coefficient = (
+            dann_schedule(batch.progress) if self.schedule == "dann" else 1.0
+        )
+        return domain_adversarial_loss(
+            discriminator(batch.source_features), discriminator(batch.target_features)
+        )
+
+
+class FisherTerm(Term):
+    """Fisher loss of the source latents around learnable class centers."""
+
+    name = "fisher_loss"
+    needs_target = False
+
+    def __init__(
+        self,
+        weight: float,
+        n_classes: int,
+        latent_dim: int,
+        *,
+        form: str = "ratio",
+        inter_weight: float = 1.0,
+    ):
+        super().__init__(weight)
+        self.form = form
+        self.inter_weight = float(inter_weight)
+        if self.weight > 0:
+            self.centers = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
+
+    def forward(self, batch):
+        return fisher_loss(
+            batch.source_features,
+            batch.y_source,
+            self.centers,
+            form=self.form,
+            inter_weight=self.inter_weight,
+        )
+
+
+class EntropyTerm(Term):
+    """Mean entropy of the predictions on source and target (entropy minimization)."""
+
+    name = "entropy_loss"
+    needs_target = False
+
+    def forward(self, batch):
+        return entropy_loss(batch.outputs)
+
+
+class ReconstructionTerm(Term):
+    """Mean squared error of a decoder reconstructing the inputs (DRRN).
+
+    Needs an extra head named ``"decoder"``; ``reconstruct`` picks the domains
+    reconstructed (``"both"``, ``"target"``, ``"source"``; without target rows
+    the source).
+    """
+
+    name = "reconstruction_loss"
+    needs_target = False
+
+    def __init__(self, weight: float = 1.0, *, reconstruct: str = "both"):
+        super().__init__(weight)
+        if reconstruct not in ("both", "target", "source"):
+            raise ValueError(
+                f"reconstruct must be 'both', 'target' or 'source', got {reconstruct!r}."
+            )
+        self.reconstruct = reconstruct
+
+    def forward(self, batch):
+        if not batch.has_target or self.reconstruct == "both":
+            chosen = slice(None)
+        elif self.reconstruct == "target":
+            chosen = slice(batch.n_source, None)
+        else:
+            chosen = slice(None, batch.n_source)
+        decoded = batch.network.extra_heads[DECODER](batch.features[chosen])
+        return F.mse_loss(decoded, batch.inputs[chosen])
