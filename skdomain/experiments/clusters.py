@@ -377,7 +377,7 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
     report.figure(
         "drrn_latent",
         plot_latent_domains(results[0]["latents"],
-                            colour={VALIDATION: y_val, TEST: y_test},
+                            color={VALIDATION: y_val, TEST: y_test},
                             title="DRRN latent space (PCA), seed 0; right: true log10 M"),
         "DRRN latent features of both domains (two principal components), seed 0",
     )
