@@ -89,3 +89,18 @@ def test_experiment_scores_agree_with_the_estimator_scores():
         np.testing.assert_allclose(scores[kind], model.unknown_score(X_new, kind=kind),
                                    rtol=1e-4, atol=1e-5, err_msg=kind)
     assert "density_ratio" not in unknown_scores(model, X, y, X_new)
+
+
+def test_closed_set_scores_follow_the_estimator_definitions():
+    """The closed-set path computes what ``unknown_score`` computes, from the latents."""
+    from skdomain import UniversalDAClassifier
+    from skdomain.experiments.morphology import _closed_set_unknown_scores
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)
+    X_target, X_new = rng.normal(size=(50, 3)) + 0.5, rng.normal(size=(30, 3))
+    model = UniversalDAClassifier(max_epochs=2, random_state=0).fit(X, y, X_target=X_target)
+    scores = _closed_set_unknown_scores(model, X, y, X_new, X_target)
+    for kind, values in scores.items():
+        np.testing.assert_allclose(values, model.unknown_score(X_new, kind=kind),
+                                   rtol=1e-4, atol=1e-5, err_msg=kind)
