@@ -73,6 +73,11 @@ def main(argv=None) -> int:
                 doc = ["(not available in this installation)"]
             print(f"{name:12s} {doc[0] if doc else ''}")
         return 0
+    # The command writes PNG files and shows nothing: a non-interactive backend
+    # for this process only (the library itself never selects one).
+    import matplotlib
+
+    matplotlib.use("Agg")
     if args.command == "demo":
         return _run_demo(args)
     output = Path(args.output or f"skdomain-output/{args.name}")

@@ -53,5 +53,5 @@ def test_plots_check_their_inputs():
         plot_predicted_vs_true(frame.drop(columns="y_pred"))
     rng = np.random.default_rng(0)
     latents = {"x": rng.normal(size=(30, 5)), "y": rng.normal(size=(20, 5))}
-    fig = plot_latent_domains(latents, colour={"x": rng.random(30), "y": rng.random(20)})
-    assert len(fig.axes) == 3  # two panels and a colour bar
+    fig = plot_latent_domains(latents, color={"x": rng.random(30), "y": rng.random(20)})
+    assert len(fig.axes) == 3  # two panels and a color bar

@@ -71,15 +71,21 @@ def test_bad_settings_are_rejected(tmp_path, kwargs):
         run(tmp_path, verbose=False, **kwargs)
 
 
-def test_experiment_scores_agree_with_the_estimator_scores():
+@pytest.mark.parametrize("closed_set_path", [False, True], ids=["estimator", "closed-set"])
+def test_experiment_scores_agree_with_the_estimator_scores(closed_set_path):
+    """Universal DA gives its own scores; the closed-set path computes the same from latents."""
     from skdomain import UniversalDAClassifier
+    from skdomain.experiments.morphology import _closed_set_unknown_scores
 
+    score = _closed_set_unknown_scores if closed_set_path else unknown_scores
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)
     X_target, X_new = rng.normal(size=(50, 3)) + 0.5, rng.normal(size=(30, 3))
     model = UniversalDAClassifier(max_epochs=2, random_state=0).fit(X, y, X_target=X_target)
-    scores = unknown_scores(model, X, y, X_new, X_target)
-    for kind in ("entropy", "prototype", "knn", "density_ratio"):
-        np.testing.assert_allclose(scores[kind], model.unknown_score(X_new, kind=kind),
+    scores = score(model, X, y, X_new, X_target)
+    assert sorted(scores) == sorted(("entropy", "max_softmax", "prototype", "knn",
+                                     "density_ratio"))
+    for kind, values in scores.items():
+        np.testing.assert_allclose(values, model.unknown_score(X_new, kind=kind),
                                    rtol=1e-4, atol=1e-5, err_msg=kind)
-    assert "density_ratio" not in unknown_scores(model, X, y, X_new)
+    assert "density_ratio" not in score(model, X, y, X_new)

@@ -20,6 +20,9 @@ _GENERATORS = {
     "log_observables": "skdomain.datasets._clusters",
     "profile_columns": "skdomain.datasets._clusters",
     "make_galaxy_morphologies": "skdomain.datasets._morphologies",
+    "MORPHOLOGY_CLASSES": "skdomain.datasets._morphologies",
+    "SURVEYS": "skdomain.datasets._morphologies",
+    "SurveyConditions": "skdomain.datasets._morphologies",
 }
 
 __all__ = sorted(_GENERATORS)

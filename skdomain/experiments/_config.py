@@ -1,14 +1,20 @@
-"""What every experiment's ``run`` does before training: settle the configuration."""
+"""What every experiment's ``run`` does: settle the configuration, loop over seeds, report.
+
+Nothing here changes global state at import; the torch thread count and random
+state are set only for the duration of a run and restored afterwards.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import torch
 
-__all__ = ["resolve_config", "torch_threads"]
+__all__ = ["experiment_runner", "progress_log", "resolve_config", "torch_threads"]
 
 
 def resolve_config(config, quick_overrides: Mapping, *, quick: bool, n_seeds, overrides: Mapping):
@@ -62,3 +68,125 @@ def torch_threads(n_threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def progress_log(name: str) -> Callable[[bool, str], None]:
+    """A ``log(verbose, message)`` that prints ``[name] message`` when ``verbose``.
+
+    Examples
+    --------
+    >>> log = progress_log("demo")
+    >>> log(True, "hello")
+    [demo] hello
+    >>> log(False, "quiet")
+    """
+
+    def log(verbose: bool, message: str) -> None:
+        if verbose:
+            print(f"[{name}] {message}", flush=True)
+
+    return log
+
+
+_RUN_DOC = """Run the {what} and write ``report.md`` into ``output_dir``.
+
+Parameters
+----------
+output_dir : str or Path
+    Created if missing; receives the report, CSV tables and PNG figures.
+quick : bool, default=False
+    Small sizes (:data:`QUICK_OVERRIDES`){quick_note}.
+n_seeds : int, optional
+    Overrides the number of seeds (seeds ``0 .. n_seeds - 1``).
+verbose : bool, default=True
+    Print progress lines.
+config : {config}, optional
+    Base configuration (default: ``{config}()``, the full mode).
+n_threads : int, default=1
+    Torch threads during the run (one is fastest and repeatable for these
+    small networks); the previous number is restored afterwards, and so is the
+    torch random state.
+**overrides
+    Fields of the configuration to change, e.g. ``n_seeds=2``.
+
+Returns
+-------
+pathlib.Path
+    Path of ``report.md``.
+
+Examples
+--------
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+...     run(tmp, quick=True).name
+'report.md'
+"""
+
+
+def experiment_runner(
+    name: str,
+    config_class,
+    quick_overrides: Mapping,
+    run_seed: Callable,
+    write_report: Callable,
+    *,
+    validate: Callable | None = None,
+    what: str | None = None,
+    quick_note: str = "",
+):
+    """The ``run`` function of an experiment, the same for all of them.
+
+    ``run(output_dir, *, quick, n_seeds, verbose, config, n_threads, **overrides)``
+    settles the configuration (:func:`resolve_config`, then ``validate(config)``,
+    which raises ``ValueError``), creates ``output_dir``, calls
+    ``run_seed(config, seed, verbose=verbose)`` for every seed and then
+    ``write_report(output_dir, config, results, mode, elapsed_seconds)`` inside
+    :func:`torch_threads` and ``torch.random.fork_rng``, logs the time and
+    returns the report's path. ``mode`` is ``"quick"`` or ``"full"``, followed
+    by the names of the overridden settings.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Config:
+    ...     n_seeds: int = 3
+    >>> def write(output_dir, config, results, mode, elapsed):
+    ...     path = output_dir / "report.md"
+    ...     path.write_text(f"{mode}: {results}")
+    ...     return path
+    >>> run = experiment_runner("toy", Config, {"n_seeds": 1},
+    ...                         lambda config, seed, verbose: seed * 10, write)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     run(tmp, quick=True, verbose=False).read_text()
+    'quick: [0]'
+    """
+    log = progress_log(name)
+
+    def run(
+        output_dir, *, quick=False, n_seeds=None, verbose=True, config=None, n_threads=1,
+        **overrides,
+    ) -> Path:
+        config = resolve_config(
+            config or config_class(), quick_overrides, quick=quick, n_seeds=n_seeds,
+            overrides=overrides,
+        )
+        if validate is not None:
+            validate(config)
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        mode = "quick" if quick else "full"
+        if overrides:
+            mode += " with overrides " + ", ".join(sorted(overrides))
+        start = time.perf_counter()
+        with torch.random.fork_rng(), torch_threads(n_threads):
+            results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
+            path = write_report(output_dir, config, results, mode, time.perf_counter() - start)
+        log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
+        return path
+
+    run.__module__ = config_class.__module__
+    run.__doc__ = _RUN_DOC.format(
+        what=what or f"{name} experiment", quick_note=quick_note, config=config_class.__name__
+    )
+    return run

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -68,6 +67,8 @@ class Report:
         self.lines += [_markdown_table(frame, index=index), ""]
 
     def figure(self, name: str, fig, caption: str) -> None:
+        import matplotlib.pyplot as plt  # only once there is a figure to close
+
         fig.savefig(self.output_dir / f"{name}.png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         self.lines += [f"![{caption}]({name}.png)", "", f"*{caption}*", ""]

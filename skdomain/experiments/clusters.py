@@ -20,20 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from .. import DRRNRegressor, SourceOnlyRegressor
-from ..datasets._clusters import (
-    augment_scatter,
-    log_observables,
-    make_cluster_profiles,
-)
+from .. import DRRNRegressor, SourceOnlyRegressor, plotting
+from ..datasets import augment_scatter, log_observables, make_cluster_profiles
 from ..physics import ScalingRelationRegressor, YxScalingRegressor
 from ..pipeline import make_da_pipeline
-from ..plotting import plot_latent_domains, plot_predicted_vs_true, plot_shift_report
 from ..shift import latent_mmd, shift_report
-from ._config import resolve_config, torch_threads
+from ._config import experiment_runner, progress_log
 from ._report import Report, mean_std_table
 
 __all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -103,9 +97,7 @@ QUICK_OVERRIDES = dict(
 )
 
 
-def _log(verbose: bool, message: str) -> None:
-    if verbose:
-        print(f"[clusters] {message}", flush=True)
+_log = progress_log("clusters")
 
 
 def _make_data(config: ClustersConfig, seed: int) -> dict:
@@ -303,34 +295,8 @@ def _verdict(scores: pd.DataFrame) -> list[str]:
     return lines
 
 
-def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose: bool = True,
-        **overrides) -> Path:
-    """Run the experiment and write ``report.md``, CSV tables and PNG figures.
-
-    Parameters
-    ----------
-    output_dir : path
-    quick : bool, default=False
-        Use :data:`QUICK_OVERRIDES` (small, a minute or two on one core).
-    n_seeds : int, optional
-        Overrides the number of seeds.
-    verbose : bool, default=True
-    **overrides
-        Any :class:`ClustersConfig` field (for tests: tiny sizes).
-
-    Returns
-    -------
-    pathlib.Path
-        The report.
-    """
-    config = resolve_config(
-        ClustersConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds, overrides=overrides
-    )
-    output_dir = Path(output_dir)
-    start = time.perf_counter()
-    with torch.random.fork_rng(), torch_threads(1):
-        results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
-    elapsed = time.perf_counter() - start
+def _write_report(output_dir: Path, config: ClustersConfig, results: list, mode: str,
+                  elapsed: float) -> Path:
     scores = pd.concat([r["scores"] for r in results], ignore_index=True)
     predictions = pd.concat([r["predictions"] for r in results], ignore_index=True)
     latent = pd.concat([r["latent_mmd"] for r in results], ignore_index=True)
@@ -348,8 +314,7 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
         f"lr {config.lr}, weight decay {config.weight_decay}; SANN on {config.n_augment} "
         f"augmented copies (scatter ln Mgas {config.scatter_mgas}, ln T {config.scatter_T}); "
         f"DRRN reconstruction weight {config.reconstruction_weight}, DRRN+MMD mmd weight "
-        f"{config.mmd_weight}. {'Quick mode. ' if quick else ''}"
-        f"Run time {elapsed:.0f} s."
+        f"{config.mmd_weight}. Mode: {mode}. Run time {elapsed:.0f} s."
     )
     report.text("## Mass accuracy\n\nResiduals are log10(M_pred / M_true). Bias, scatter and "
                 "RMS: mean over seeds ± bootstrap uncertainty; improvement over Yx: "
@@ -364,7 +329,7 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
                            ["slope", "log10_normalization", "scatter_dex"]),
                  "Fitted relations log10 M = log10 A + B log10(x / pivot)", index=False)
     first = predictions[predictions.seed == 0]
-    report.figure("predicted_vs_true", plot_predicted_vs_true(first),
+    report.figure("predicted_vs_true", plotting.plot_predicted_vs_true(first),
                   "Predicted vs true log10 M500, seed 0, per method and domain")
     report.text("## Latent space\n\nMMD^2 between the latent features of validation and test "
                 "clusters (DRRN saw the test inputs during training; each latent dimension "
@@ -376,9 +341,9 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
     y_test = first[(first.method == "Yx") & (first.domain == TEST)]["y_true"].to_numpy()
     report.figure(
         "drrn_latent",
-        plot_latent_domains(results[0]["latents"],
-                            colour={VALIDATION: y_val, TEST: y_test},
-                            title="DRRN latent space (PCA), seed 0; right: true log10 M"),
+        plotting.plot_latent_domains(results[0]["latents"],
+                                     color={VALIDATION: y_val, TEST: y_test},
+                                     title="DRRN latent space (PCA), seed 0; right: true log10 M"),
         "DRRN latent features of both domains (two principal components), seed 0",
     )
     report.text("## Shift diagnosis\n\nValidation (Magneticum-like) vs test (TNG-like) "
@@ -387,7 +352,14 @@ def run(output_dir, *, quick: bool = False, n_seeds: int | None = None, verbose:
                 "KS tests (Benjamini-Hochberg).")
     report.table("shift_summary", _shift_summary(shift), "Shift tests per seed", index=False)
     shift.to_csv(output_dir / "shift_tests.csv", index=False)
-    report.figure("shift_tests", plot_shift_report(shift[shift.seed == 0].drop(columns="seed")),
+    report.figure("shift_tests",
+                  plotting.plot_shift_report(shift[shift.seed == 0].drop(columns="seed")),
                   "Per-feature KS tests and joint tests, seed 0")
     report.text("## Summary\n\n" + "\n".join(_verdict(scores)))
     return report.write()
+
+
+run = experiment_runner(
+    "clusters", ClustersConfig, QUICK_OVERRIDES, run_seed, _write_report,
+    what="cluster-mass experiment", quick_note=": a minute or two on one core",
+)

@@ -27,28 +27,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-
-from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier  # noqa: E402
-from ..datasets._mergers import MergerNormalizer, make_galaxy_mergers  # noqa: E402
-from ..inspection import grad_cam, latent_embedding  # noqa: E402
-from ..metrics import BINARY_METRICS, binary_classification_metrics  # noqa: E402
-from ..nn import DeepMergeEncoder  # noqa: E402
-from ..plotting import (  # noqa: E402
-    image_to_rgb,
-    plot_grad_cam,
-    plot_latent_embedding,
-    plot_metric_bars,
-    plot_roc_curves,
-)
-from ._config import resolve_config, torch_threads  # noqa: E402
-from ._report import Report, mean_std_table  # noqa: E402
+from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier, plotting
+from ..datasets import MergerNormalizer, make_galaxy_mergers
+from ..inspection import grad_cam, latent_embedding
+from ..metrics import BINARY_METRICS, binary_classification_metrics
+from ..nn import DeepMergeEncoder
+from ._config import experiment_runner, progress_log
+from ._report import Report, mean_std_table
 
 __all__ = ["MergersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
@@ -129,9 +118,7 @@ QUICK_OVERRIDES = dict(
 )
 
 
-def _log(verbose: bool, message: str) -> None:
-    if verbose:
-        print(f"[mergers] {message}", flush=True)
+_log = progress_log("mergers")
 
 
 def _draw(config, n, domain, seed, offset):
@@ -371,6 +358,8 @@ def _bars_frame(metrics: pd.DataFrame, experiment: str) -> pd.DataFrame:
 
 
 def _example_figure(config: MergersConfig, seed: int):
+    import matplotlib.pyplot as plt
+
     domains = list(dict.fromkeys([*config.sim_domains, *config.real_domains]))
     fig, axes = plt.subplots(2 * len(domains), 6, figsize=(9, 3.1 * len(domains)))
     for r, domain in enumerate(domains):
@@ -379,7 +368,7 @@ def _example_figure(config: MergersConfig, seed: int):
         for c, label in enumerate((1, 0)):
             for j, i in enumerate(np.flatnonzero(y == label)[:6]):
                 ax = axes[2 * r + c, j]
-                ax.imshow(image_to_rgb(X[i]))
+                ax.imshow(plotting.image_to_rgb(X[i]))
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if j == 0:
@@ -389,6 +378,8 @@ def _example_figure(config: MergersConfig, seed: int):
 
 
 def _write_report(output_dir, config, results, mode, elapsed) -> Path:
+    import matplotlib.pyplot as plt
+
     metrics = pd.concat([r["metrics"] for r in results], ignore_index=True)
     report = Report(output_dir, "Galaxy mergers: domain adaptation from simulations to surveys")
     metrics.to_csv(Path(output_dir) / "metrics_per_seed.csv", index=False)
@@ -435,7 +426,7 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
         auc_text = mean_std_table(part[part.domain == TARGET], "method", ["roc_auc"])
         auc_text = auc_text["roc_auc"].to_dict()
         fig, ax = plt.subplots(figsize=(4.8, 4.4))
-        plot_roc_curves(
+        plotting.plot_roc_curves(
             labels,
             probabilities,
             ax=ax,
@@ -449,7 +440,7 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
             "AUC mean ± std over seeds.",
         )
         fig, ax = plt.subplots(figsize=(10, 4))
-        plot_metric_bars(_bars_frame(metrics, experiment), ax=ax, title=title)
+        plotting.plot_metric_bars(_bars_frame(metrics, experiment), ax=ax, title=title)
         report.figure(
             f"metrics_{experiment}",
             fig,
@@ -470,7 +461,9 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
         rows = int(np.ceil(n / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.0 * rows), squeeze=False)
         for ax, (title, frame) in zip(axes.flat, first["tsne"], strict=False):
-            plot_latent_embedding(frame, ax=ax, class_names=CLASS_NAMES, title=title, size=7)
+            plotting.plot_latent_embedding(
+                frame, ax=ax, class_names=CLASS_NAMES, title=title, size=7
+            )
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
         fig.tight_layout()
@@ -483,68 +476,24 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
         )
         for experiment in (SIM2SIM, SIM2REAL):
             images, titles = first["examples"][experiment]
-            fig = plot_grad_cam(images, first["grad_cam"][experiment], titles=titles)
+            fig = plotting.plot_grad_cam(images, first["grad_cam"][experiment], titles=titles)
             report.figure(f"grad_cam_{experiment}", fig, f"Grad-CAM maps, {experiment}.")
     return report.write()
 
 
-def run(
-    output_dir,
-    *,
-    quick: bool = False,
-    n_seeds: int | None = None,
-    verbose: bool = True,
-    config: MergersConfig | None = None,
-    **overrides,
-) -> Path:
-    """Run the merger experiment and write ``report.md`` into ``output_dir``.
-
-    Parameters
-    ----------
-    output_dir : str or Path
-        Created if missing; receives the report, CSV tables and PNG figures.
-    quick : bool, default=False
-        Small sizes (:data:`QUICK_OVERRIDES`): about two minutes on one CPU core.
-    n_seeds : int, optional
-        Overrides the number of seeds.
-    verbose : bool, default=True
-        Print progress lines.
-    config : MergersConfig, optional
-        Base configuration (default: :class:`MergersConfig`, the full mode).
-    **overrides
-        Fields of the configuration to change, e.g. ``n_source=200``.
-
-    Returns
-    -------
-    pathlib.Path
-        Path of ``report.md``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
-    ...     run(tmp, quick=True).name
-    'report.md'
-    """
-    config = resolve_config(
-        config or MergersConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds,
-        overrides=overrides,
-    )
+def _validate(config: MergersConfig) -> None:
     if config.n_test < 4:
         raise ValueError(
             f"n_test must be >= 4 (both classes in every test set), got {config.n_test}."
         )
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    with torch_threads(1):
-        results = [
-            run_seed(config, seed, verbose=verbose, inspect=seed == 0)
-            for seed in range(config.n_seeds)
-        ]
-        mode = "quick" if quick else "full"
-        if overrides:
-            mode += " with overrides " + ", ".join(sorted(overrides))
-        path = _write_report(output_dir, config, results, mode, time.perf_counter() - start)
-    _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
-    return path
+
+
+def _run_seed_inspecting_the_first(config: MergersConfig, seed: int, *, verbose: bool):
+    return run_seed(config, seed, verbose=verbose, inspect=seed == 0)
+
+
+run = experiment_runner(
+    "mergers", MergersConfig, QUICK_OVERRIDES, _run_seed_inspecting_the_first, _write_report,
+    validate=_validate, what="merger experiment",
+    quick_note=": about two minutes on one CPU core",
+)

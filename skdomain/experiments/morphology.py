@@ -30,30 +30,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import torch
+from scipy.ndimage import zoom
+from sklearn.metrics.pairwise import cosine_distances
+from sklearn.neighbors import NearestNeighbors
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from scipy.ndimage import zoom  # noqa: E402
-from sklearn.neighbors import NearestNeighbors  # noqa: E402
-
-from .. import (  # noqa: E402
-    DANNClassifier,
-    MMDClassifier,
-    SourceOnlyClassifier,
-    UniversalDAClassifier,  # noqa: E402
-)
-from ..datasets import make_galaxy_morphologies  # noqa: E402
-from ..datasets._morphologies import MORPHOLOGY_CLASSES, SURVEYS  # noqa: E402
-from ..metrics import open_set_scores, unknown_auroc  # noqa: E402
-from ..nn import prediction_entropy  # noqa: E402
-from ..plotting import plot_open_set_confusion, plot_open_set_latent
-from ._config import resolve_config, torch_threads  # noqa: E402
-from ._report import Report, mean_std_table  # noqa: E402
+from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier, UniversalDAClassifier, plotting
+from ..datasets import MORPHOLOGY_CLASSES, SURVEYS, make_galaxy_morphologies
+from ..metrics import open_set_scores, unknown_auroc
+from ..nn import prediction_entropy
+from ._config import experiment_runner, progress_log
+from ._report import Report, mean_std_table
 
 __all__ = ["MorphologyConfig", "QUICK_OVERRIDES", "METHODS", "run", "run_seed", "unknown_scores"]
 
@@ -148,9 +137,7 @@ QUICK_OVERRIDES = dict(
 )
 
 
-def _log(verbose: bool, message: str) -> None:
-    if verbose:
-        print(f"[morphology] {message}", flush=True)
+_log = progress_log("morphology")
 
 
 def _native_size(config: MorphologyConfig, survey: str) -> int:
@@ -232,40 +219,45 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
 
 
 def unknown_scores(model, X_source, y_source, X, X_target=None) -> dict:
-    """The unknown scores of ``X`` for any fitted classifier.
+    """The unknown scores of ``X`` (kinds :data:`SCORE_KINDS`) for any fitted classifier.
 
-    ``entropy`` and ``max_softmax`` come from ``predict_proba``; ``prototype``
-    is one minus the largest cosine similarity between a sample's latent
-    features and the mean latent feature of each source class; ``knn`` the
-    mean cosine distance to the :data:`N_NEIGHBORS` nearest source latents;
-    ``density_ratio`` (only with ``X_target``) the log ratio of the cosine
-    distances to the ``N_NEIGHBORS``-th nearest source and target latents.
-    The same definitions as :meth:`~skdomain.UniversalDAClassifier.unknown_score`,
-    computed here from the latents so that closed-set models get them too.
+    A model with an ``unknown_score`` method (:class:`~skdomain.UniversalDAClassifier`)
+    gives its own :meth:`~skdomain.UniversalDAClassifier.unknown_score` of every
+    kind (``density_ratio`` only when ``X_target``, its training target, is
+    given). A closed-set model has none: it gets the same definitions computed
+    from its probabilities and its latent features of ``X_source``, ``y_source``
+    (and ``X_target``), so that the two kinds of models are compared on equal terms.
 
     Returns
     -------
     dict of str -> ndarray of shape (n_samples,)
     """
-    proba = torch.as_tensor(model.predict_proba(X))
-    latent_source = torch.as_tensor(model.transform(X_source))
-    labels = np.asarray(y_source)
-    prototypes = torch.stack(
-        [latent_source[torch.as_tensor(labels == c)].mean(0) for c in model.classes_]
-    )
-    latent = torch.as_tensor(model.transform(X))
-    cosine = F.normalize(latent, dim=1) @ F.normalize(prototypes, dim=1).T
+    kinds = [k for k in SCORE_KINDS if k != "density_ratio" or X_target is not None]
+    if hasattr(model, "unknown_score"):
+        return {kind: model.unknown_score(X, kind=kind) for kind in kinds}
+    return _closed_set_unknown_scores(model, X_source, y_source, X, X_target)
+
+
+def _closed_set_unknown_scores(model, X_source, y_source, X, X_target=None) -> dict:
+    """``unknown_score``'s definitions for a classifier that only has ``predict_proba``
+    and ``transform``: entropy and one minus the largest probability; cosine
+    distance to the nearest source class mean (prototype); mean cosine distance
+    to the :data:`N_NEIGHBORS` nearest source latents (knn); log ratio of the
+    distances to the ``N_NEIGHBORS``-th nearest source and target latents."""
+    proba = model.predict_proba(X)
+    latent_source, labels = model.transform(X_source), np.asarray(y_source)
+    prototypes = np.stack([latent_source[labels == c].mean(0) for c in model.classes_])
+    latent = model.transform(X)
 
     def neighbour_distances(reference):
-        k = min(N_NEIGHBORS, len(reference))
-        search = NearestNeighbors(n_neighbors=k, metric="cosine").fit(reference)
-        return search.kneighbors(latent.numpy())[0]
+        search = NearestNeighbors(n_neighbors=min(N_NEIGHBORS, len(reference)), metric="cosine")
+        return search.fit(reference).kneighbors(latent)[0]
 
-    to_source = neighbour_distances(latent_source.numpy())
+    to_source = neighbour_distances(latent_source)
     scores = {
-        "entropy": prediction_entropy(proba).numpy(),
-        "max_softmax": (1.0 - proba.max(dim=1).values).numpy(),
-        "prototype": (1.0 - cosine.max(dim=1).values).numpy(),
+        "entropy": prediction_entropy(torch.as_tensor(proba)).numpy(),
+        "max_softmax": 1.0 - proba.max(axis=1),
+        "prototype": cosine_distances(latent, prototypes).min(axis=1),
         "knn": to_source.mean(axis=1),
     }
     if X_target is not None:
@@ -342,6 +334,8 @@ def run_seed(config: MorphologyConfig, seed: int, *, verbose: bool = True) -> di
 
 
 def _entropy_figure(entropy: pd.DataFrame, rho: float):
+    import matplotlib.pyplot as plt
+
     methods = list(dict.fromkeys(entropy["method"]))
     fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 2.8), squeeze=False)
     bins = np.linspace(0, max(float(entropy["entropy"].max()), 2 * rho) + 1e-6, 30)
@@ -388,14 +382,14 @@ def _summary_lines(scores: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _write_report(output_dir: Path, config: MorphologyConfig, results: list, quick: bool):
+def _write_report(output_dir: Path, config: MorphologyConfig, results: list, mode: str, elapsed):
     scores = pd.concat([r["scores"] for r in results], ignore_index=True)
     entropy = pd.concat([r["entropy"] for r in results], ignore_index=True)
     columns = [*METRICS, "closed_set_known_accuracy", *(f"auroc_{k}" for k in SCORE_KINDS)]
     report = Report(output_dir, "Universal domain adaptation on galaxy morphologies")
     settings = dataclasses.asdict(config)
     report.text(
-        f"Mode: {'quick' if quick else 'full'}; {config.n_seeds} seed(s). Source: "
+        f"Mode: {mode}; {config.n_seeds} seed(s), {elapsed:.0f} s. Source: "
         f"{config.n_source} labelled {config.source_survey}-like images of the nine Galaxy "
         f"Zoo classes; target: {config.n_target} unlabelled {config.target_survey}-like "
         "images with other class proportions and strong lenses (unknown class); metrics on "
@@ -434,7 +428,7 @@ def _write_report(output_dir: Path, config: MorphologyConfig, results: list, qui
         slug = method.replace(" ", "_").replace("-", "_")
         report.figure(
             f"confusion_{slug}",
-            plot_open_set_confusion(
+            plotting.plot_open_set_confusion(
                 first["y_test"], first["predictions"][method], known_classes=KNOWN_CODES,
                 class_names=names, unknown_name="unknown / lens", title=method,
             ),
@@ -444,7 +438,7 @@ def _write_report(output_dir: Path, config: MorphologyConfig, results: list, qui
         latent_source, latent_test = first["latent"][method]
         report.figure(
             f"latent_{slug}",
-            plot_open_set_latent(
+            plotting.plot_open_set_latent(
                 latent_source, first["y_source"], latent_test, first["y_test"],
                 known_classes=KNOWN_CODES, class_names=names, max_points=800,
                 title=f"{method}: latent space (PCA), seed 0",
@@ -455,55 +449,13 @@ def _write_report(output_dir: Path, config: MorphologyConfig, results: list, qui
     return report.write()
 
 
-def run(
-    output_dir,
-    *,
-    quick: bool = False,
-    n_seeds: int | None = None,
-    verbose: bool = True,
-    config: MorphologyConfig | None = None,
-    **overrides,
-) -> Path:
-    """Run the morphology experiment and write ``report.md`` into ``output_dir``.
-
-    Parameters
-    ----------
-    output_dir : str or Path
-        Created if missing; receives the report, CSV tables and PNG figures.
-    quick : bool, default=False
-        Small sizes (:data:`QUICK_OVERRIDES`).
-    n_seeds : int, optional
-        Overrides the number of seeds.
-    verbose : bool, default=True
-        Print progress lines.
-    config : MorphologyConfig, optional
-        Base configuration.
-    **overrides
-        Fields of the configuration to change, e.g. ``n_source=200``.
-
-    Returns
-    -------
-    pathlib.Path
-        Path of ``report.md``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
-    ...     run(tmp, quick=True).name
-    'report.md'
-    """
-    config = resolve_config(
-        config or MorphologyConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds,
-        overrides=overrides,
-    )
+def _validate(config: MorphologyConfig) -> None:
     unknown = set(config.methods) - set(METHODS)
     if unknown or not config.methods:
         raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {config.methods}.")
-    output_dir = Path(output_dir)
-    start = time.perf_counter()
-    with torch_threads(1):
-        results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
-        path = _write_report(output_dir, config, results, quick)
-    _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
-    return path
+
+
+run = experiment_runner(
+    "morphology", MorphologyConfig, QUICK_OVERRIDES, run_seed, _write_report,
+    validate=_validate,
+)

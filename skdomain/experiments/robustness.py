@@ -26,17 +26,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .. import MMDClassifier, SourceOnlyClassifier  # noqa: E402
-from ..datasets import make_galaxy_morphologies  # noqa: E402
-from ..plotting import plot_attack_examples, plot_latent_distances, plot_robustness_curves
-from ..robustness import (  # noqa: E402
+from .. import MMDClassifier, SourceOnlyClassifier, plotting
+from ..datasets import make_galaxy_morphologies
+from ..robustness import (
     attack_results_frame,
     latent_shift_curve,
     latent_spread,
@@ -44,8 +39,8 @@ from ..robustness import (  # noqa: E402
     robustness_curve,
     wrong_class_distances,
 )
-from ._config import resolve_config, torch_threads  # noqa: E402
-from ._report import mean_std_table  # noqa: E402
+from ._config import experiment_runner, progress_log
+from ._report import Report, mean_std_table
 
 __all__ = ["RobustnessConfig", "QUICK_OVERRIDES", "run", "run_seed"]
 
@@ -127,9 +122,7 @@ QUICK_OVERRIDES = dict(
 )
 
 
-def _log(verbose: bool, message: str) -> None:
-    if verbose:
-        print(f"[robustness] {message}", flush=True)
+_log = progress_log("robustness")
 
 
 def _make_data(config: RobustnessConfig, seed: int) -> dict:
@@ -292,16 +285,6 @@ def _mean_std(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.Data
     return mean_std_table(frame, by, columns).reset_index()
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = [
-        "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *rows])
-
-
 def _attack_table(attacks: pd.DataFrame) -> pd.DataFrame:
     per_seed = (
         attacks.groupby(["model", "domain", "seed"], sort=False)
@@ -357,12 +340,6 @@ def _curve_table(curves: pd.DataFrame) -> pd.DataFrame:
 # Report -------------------------------------------------------------------
 
 
-def _save_figure(fig, path: Path) -> str:
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path.name
-
-
 def _verdict(accuracy: pd.DataFrame, attacks: pd.DataFrame, ratios: pd.DataFrame) -> list[str]:
     means = accuracy.groupby(["model", "domain"])["accuracy"].mean()
     lines = []
@@ -388,7 +365,9 @@ def _verdict(accuracy: pd.DataFrame, attacks: pd.DataFrame, ratios: pd.DataFrame
     return lines
 
 
-def _write_report(output_dir: Path, config: RobustnessConfig, results: list[dict], quick: bool):
+def _write_report(
+    output_dir: Path, config: RobustnessConfig, results: list[dict], mode: str, elapsed: float
+):
     accuracy = pd.concat([r["accuracy"] for r in results], ignore_index=True)
     curves = pd.concat([r["curves"] for r in results], ignore_index=True)
     attacks = pd.concat([r["attacks"] for r in results], ignore_index=True)
@@ -398,44 +377,63 @@ def _write_report(output_dir: Path, config: RobustnessConfig, results: list[dict
     measures = [c for c in latent.columns if c not in ("domain", "seed", "model")]
 
     accuracy_table = _mean_std(accuracy, ["model", "domain"], ["accuracy"])
-    curve_table = _curve_table(curves)
     attack_table = _attack_table(attacks) if not attacks.empty else pd.DataFrame()
-    latent_table = _mean_std(latent, ["model", "domain"], measures)
     ratio_table = _latent_ratio_table(latent, measures)
-    shift_table = _pivot_mean_std(shift, "relative_distance", ["model"])
-
     raw_tables = {
-        "accuracy.csv": accuracy,
-        "robustness_curves.csv": curves,
-        "one_pixel_attacks.csv": attacks,
-        "latent_distances.csv": latent,
-        "latent_shift.csv": shift,
+        "accuracy": accuracy,
+        "robustness_curves": curves,
+        "one_pixel_attacks": attacks,
+        "latent_distances": latent,
+        "latent_shift": shift,
     }
-    summary_tables = {
-        "accuracy_summary.csv": accuracy_table,
-        "robustness_curves_summary.csv": curve_table,
-        "one_pixel_attack_summary.csv": attack_table,
-        "latent_distances_summary.csv": latent_table,
-        "latent_distance_ratios.csv": ratio_table,
-        "latent_shift_summary.csv": shift_table,
-    }
-    for name, table in {**raw_tables, **summary_tables}.items():
-        table.to_csv(output_dir / name, index=False)
+    for name, table in raw_tables.items():
+        table.to_csv(output_dir / f"{name}.csv", index=False)
 
-    figures = {}
-    curves_fig = plot_robustness_curves(curves, group_by=("model", "domain"))
+    report = Report(output_dir, "Robustness to perturbations and one-pixel attacks")
+    settings = dataclasses.asdict(config)
+    settings.pop("strengths")
+    report.text(
+        f"Mode: {mode}; {config.n_seeds} seed(s), {elapsed:.0f} s. "
+        "Source: labelled year-10-like images; target: unlabelled year-1-like images "
+        f"(classes {', '.join(config.classes)}). Both networks are the DeepMerge CNN; "
+        "'no DA' is trained on the source only, 'MMD DA' adds an MMD term between "
+        "source and target latents. Every number is mean ± std over seeds.\n\n"
+        "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items())
+    )
+    report.text("## Summary\n\n" + "\n".join(_verdict(accuracy, attacks, ratio_table)))
+    report.text("## Accuracy")
+    report.table("accuracy_summary", accuracy_table, caption="Accuracy", index=False)
+
+    report.text(
+        "## Accuracy under perturbations\n\n"
+        "Strengths: noise = 1 / SNR (relative to each image's RMS), blur = PSF sigma in "
+        "pixels, compression = scale of the JPEG quantisation table (1 ~ quality 50), "
+        "dropout / hot pixels = fraction of pixels, dead columns = fraction of columns."
+    )
+    curves_fig = plotting.plot_robustness_curves(curves, group_by=("model", "domain"))
     curves_fig.suptitle("Accuracy under perturbations (mean ± std over seeds)")
-    figures["curves"] = _save_figure(curves_fig, output_dir / "robustness_curves.png")
-    figures["latent"] = _save_figure(
-        plot_latent_distances(latent_samples), output_dir / "latent_distances.png"
+    report.figure("robustness_curves", curves_fig, "robustness curves")
+    report.table(
+        "robustness_curves_summary", _curve_table(curves),
+        caption="Accuracy per strength", index=False,
     )
-    shift_fig = plot_robustness_curves(
-        shift.assign(metric="relative latent shift", score=shift["relative_distance"]),
-        metric="relative latent shift",
-        group_by=("model",),
+
+    report.text(
+        "## One-pixel attack\n\n"
+        f"Untargeted; budget {config.attack_maxiter} generations x "
+        f"{config.attack_population} candidates; success = the true class is no longer the "
+        "most probable. Only images that both networks classify correctly are attacked. "
+        "Where a network predicts one class for almost every image of a domain, the "
+        "images both get right all belong to that class and sit at a probability near 1, "
+        "so a low success rate there reflects a collapsed network, not a robust one."
     )
-    shift_fig.suptitle("Latent displacement of source images / latent spread")
-    figures["shift"] = _save_figure(shift_fig, output_dir / "latent_shift.png")
+    attack_table.to_csv(output_dir / "one_pixel_attack_summary.csv", index=False)
+    if attack_table.empty:
+        report.text("No image was attacked.")
+    else:
+        report.table(
+            "one_pixel_attack_summary", attack_table, caption="One-pixel attack", index=False
+        )
     first_seed = results[0]["examples"]
     if first_seed:
         rows, images, titles = [], [], []
@@ -445,137 +443,55 @@ def _write_report(output_dir: Path, config: RobustnessConfig, results: list[dict
             rows.append(attack_results[shown])
             images.append(X[shown])
             titles.append(f"{name}, {domain}")
-        figures["attacks"] = _save_figure(
-            plot_attack_examples(rows, np.stack(images), titles=titles, max_examples=8),
-            output_dir / "one_pixel_examples.png",
+        report.figure(
+            "one_pixel_examples",
+            plotting.plot_attack_examples(rows, np.stack(images), titles=titles, max_examples=8),
+            "one-pixel attack examples",
         )
 
-    settings = dataclasses.asdict(config)
-    settings.pop("strengths")
-    lines = [
-        "# Robustness to perturbations and one-pixel attacks",
-        "",
-        f"Mode: {'quick' if quick else 'full'}; {config.n_seeds} seed(s). "
-        "Source: labelled year-10-like images; target: unlabelled year-1-like images "
-        f"(classes {', '.join(config.classes)}). Both networks are the DeepMerge CNN; "
-        "'no DA' is trained on the source only, 'MMD DA' adds an MMD term between "
-        "source and target latents. Every number is mean ± std over seeds.",
-        "",
-        "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()),
-        "",
-        "## Summary",
-        "",
-        *_verdict(accuracy, attacks, ratio_table),
-        "",
-        "## Accuracy",
-        "",
-        _markdown(accuracy_table),
-        "",
-        "## Accuracy under perturbations",
-        "",
-        "Strengths: noise = 1 / SNR (relative to each image's RMS), blur = PSF sigma in "
-        "pixels, compression = scale of the JPEG quantisation table (1 ~ quality 50), "
-        "dropout / hot pixels = fraction of pixels, dead columns = fraction of columns.",
-        "",
-        f"![robustness curves]({figures['curves']})",
-        "",
-        _markdown(curve_table),
-        "",
-        "## One-pixel attack",
-        "",
-        f"Untargeted; budget {config.attack_maxiter} generations x "
-        f"{config.attack_population} candidates; success = the true class is no longer the "
-        "most probable. Only images that both networks classify correctly are attacked. "
-        "Where a network predicts one class for almost every image of a domain, the "
-        "images both get right all belong to that class and sit at a probability near 1, "
-        "so a low success rate there reflects a collapsed network, not a robust one.",
-        "",
-        _markdown(attack_table) if not attack_table.empty else "No image was attacked.",
-        "",
-    ]
-    if "attacks" in figures:
-        lines += [f"![one-pixel attack examples]({figures['attacks']})", ""]
-    lines += [
-        "## Latent space",
-        "",
+    report.text(
+        "## Latent space\n\n"
         "Distances of held-out images to the nearest sample and to the nearest centroid of "
         "a wrong class (true labels), raw and divided by the RMS spread of the source "
         "test latents of the same network (raw latent scales differ between networks, so "
         "only the relative numbers compare them fairly); and the median ratio of the "
-        "distances to the nearest wrong and to the own class centroid.",
-        "",
-        _markdown(latent_table),
-        "",
-        "Ratio MMD DA / no DA per seed:",
-        "",
-        _markdown(ratio_table),
-        "",
-        f"![latent distances]({figures['latent']})",
-        "",
-        "How far perturbations move source images in latent space (mean distance / latent spread):",
-        "",
-        f"![latent shift]({figures['shift']})",
-        "",
-        _markdown(shift_table),
-        "",
-        "Tables as CSV: " + ", ".join(sorted({**raw_tables, **summary_tables})) + ".",
-        "",
-    ]
-    path = output_dir / "report.md"
-    path.write_text("\n".join(lines))
-    return path
-
-
-def run(
-    output_dir,
-    *,
-    quick: bool = False,
-    n_seeds: int | None = None,
-    verbose: bool = True,
-    config: RobustnessConfig | None = None,
-    **overrides,
-) -> Path:
-    """Run the robustness experiment and write ``report.md`` into ``output_dir``.
-
-    Parameters
-    ----------
-    output_dir : str or Path
-        Created if missing; receives the report, CSV tables and PNG figures.
-    quick : bool, default=False
-        Small sizes (:data:`QUICK_OVERRIDES`): a few minutes on two CPU cores.
-    n_seeds : int, optional
-        Overrides the number of seeds.
-    verbose : bool, default=True
-        Print progress lines.
-    config : RobustnessConfig, optional
-        Base configuration (default: :class:`RobustnessConfig`).
-    **overrides
-        Fields of the configuration to change, e.g. ``n_source=200``.
-
-    Returns
-    -------
-    pathlib.Path
-        Path of ``report.md``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
-    ...     run(tmp, quick=True).name
-    'report.md'
-    """
-    config = resolve_config(
-        config or RobustnessConfig(), QUICK_OVERRIDES, quick=quick, n_seeds=n_seeds,
-        overrides=overrides,
+        "distances to the nearest wrong and to the own class centroid."
     )
+    report.table(
+        "latent_distances_summary", _mean_std(latent, ["model", "domain"], measures),
+        caption="Latent distances", index=False,
+    )
+    report.text("Ratio MMD DA / no DA per seed:")
+    report.table("latent_distance_ratios", ratio_table, caption="Ratios", index=False)
+    report.figure(
+        "latent_distances", plotting.plot_latent_distances(latent_samples), "latent distances"
+    )
+    report.text(
+        "How far perturbations move source images in latent space "
+        "(mean distance / latent spread):"
+    )
+    shift_fig = plotting.plot_robustness_curves(
+        shift.assign(metric="relative latent shift", score=shift["relative_distance"]),
+        metric="relative latent shift",
+        group_by=("model",),
+    )
+    shift_fig.suptitle("Latent displacement of source images / latent spread")
+    report.figure("latent_shift", shift_fig, "latent shift")
+    report.table(
+        "latent_shift_summary", _pivot_mean_std(shift, "relative_distance", ["model"]),
+        caption="Latent shift", index=False,
+    )
+    report.text("Raw tables as CSV: " + ", ".join(f"{name}.csv" for name in sorted(raw_tables)))
+    return report.write()
+
+
+def _validate(config: RobustnessConfig) -> None:
     unknown = set(config.strengths) - set(DEFAULT_STRENGTHS)
     if unknown:
         raise ValueError(f"Unknown perturbations {sorted(unknown)}.")
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    with torch_threads(1):
-        results = [run_seed(config, seed, verbose=verbose) for seed in range(config.n_seeds)]
-        path = _write_report(output_dir, config, results, quick)
-    _log(verbose, f"done in {time.perf_counter() - start:.0f} s: {path}")
-    return path
+
+
+run = experiment_runner(
+    "robustness", RobustnessConfig, QUICK_OVERRIDES, run_seed, _write_report,
+    validate=_validate, quick_note=": a few minutes on two CPU cores",
+)

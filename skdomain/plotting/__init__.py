@@ -1,7 +1,12 @@
 """Figures of the experiments and tools; matplotlib is imported on first use.
 
-Every function takes data (or a fitted estimator) and returns a matplotlib
-figure or axes; none of them selects a backend or changes global state.
+Every function takes data (or a fitted estimator), draws on the caller's
+``ax=`` (one panel) or ``axes=`` (several panels) or else on a new pyplot
+figure, and returns that Axes or figure. None of them selects a backend or
+changes global state: ``import skdomain.plotting`` does not import pyplot, the
+submodule of a function is imported when the function is first asked for.
+Where scikit-learn has a display for the job it draws the panel
+(``RocCurveDisplay``, ``ConfusionMatrixDisplay``, ``DecisionBoundaryDisplay``).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import importlib
 
 _FUNCTIONS = {
     "image_to_rgb": "skdomain.plotting._inspection",
-    "method_colours": "skdomain.plotting._mergers",
+    "method_colors": "skdomain.plotting._mergers",
     "plot_attack_examples": "skdomain.plotting._robustness",
     "plot_decision_boundaries": "skdomain.plotting._decision",
     "plot_grad_cam": "skdomain.plotting._inspection",

@@ -1,23 +1,21 @@
 """Figures for cluster-mass studies: predicted vs true masses, latent spaces.
 
-Every function draws on a new matplotlib figure and returns it; the caller saves
-and closes it.
+Every function draws on the caller's axes (``axes=``) or on a new figure, and
+returns the figure; the caller saves and closes it.
 """
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
+from ._axes import axes_grid
 
 __all__ = ["plot_predicted_vs_true", "plot_latent_domains"]
 
 
-def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500):
+def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500, axes=None):
     """One panel per method (rows) and domain (columns): predicted vs true mass.
 
     Parameters
@@ -26,6 +24,8 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500)
         Columns ``method``, ``domain``, ``y_true`` and ``y_pred`` (log10 masses).
     max_points : int, default=1500
         Points drawn per panel (a random subset beyond that).
+    axes : array of matplotlib Axes of shape (n_methods, n_domains), optional
+        Where to draw; by default a new figure.
 
     Returns
     -------
@@ -44,10 +44,11 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500)
         raise ValueError(f"predictions needs the columns {sorted(required)}.")
     methods = list(dict.fromkeys(predictions["method"]))
     domains = list(dict.fromkeys(predictions["domain"]))
-    fig, axes = plt.subplots(
-        len(methods), len(domains), figsize=(3.2 * len(domains), 2.6 * len(methods)),
-        sharex=True, sharey=True, squeeze=False,
+    fig, axes = axes_grid(
+        axes, len(methods), len(domains), figsize=(3.2 * len(domains), 2.6 * len(methods)),
+        sharex=True, sharey=True,
     )
+    own_figure = axes is None
     rng = np.random.default_rng(0)
     low, high = predictions["y_true"].min(), predictions["y_true"].max()
     for i, method in enumerate(methods):
@@ -67,20 +68,23 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500)
                 ax.set_ylabel(f"{method}\nlog10 M pred", fontsize=8)
             if i == len(methods) - 1:
                 ax.set_xlabel("log10 M500 true", fontsize=8)
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig
 
 
-def plot_latent_domains(latents: dict, *, colour=None, title: str | None = None):
-    """Two principal components of latent features, coloured by domain.
+def plot_latent_domains(latents: dict, *, color=None, title: str | None = None, axes=None):
+    """Two principal components of latent features, colored by domain.
 
     Parameters
     ----------
     latents : dict of str -> ndarray of shape (n_i, n_latent)
         Latent features per domain (the PCA is fitted on all of them).
-    colour : dict of str -> ndarray, optional
-        Per-domain values (e.g. true masses) for a second panel coloured by value.
+    color : dict of str -> ndarray, optional
+        Per-domain values (e.g. true masses) for a second panel colored by value.
     title : str, optional
+    axes : sequence of matplotlib Axes, optional
+        One Axes (two with ``color``) to draw on; by default a new figure.
 
     Returns
     -------
@@ -96,8 +100,9 @@ def plot_latent_domains(latents: dict, *, colour=None, title: str | None = None)
     names = list(latents)
     parts = [np.asarray(latents[name], float) for name in names]
     points = PCA(n_components=2).fit_transform(np.concatenate(parts))
-    n_panels = 1 if colour is None else 2
-    fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 3.6), squeeze=False)
+    n_panels = 1 if color is None else 2
+    own_figure = axes is None
+    fig, axes = axes_grid(axes, 1, n_panels, figsize=(4.2 * n_panels, 3.6))
     ends = np.cumsum([len(part) for part in parts])
     for name, domain_points in zip(names, np.split(points, ends[:-1]), strict=True):
         axes[0, 0].scatter(domain_points[:, 0], domain_points[:, 1], s=3, alpha=0.4,
@@ -105,12 +110,13 @@ def plot_latent_domains(latents: dict, *, colour=None, title: str | None = None)
     axes[0, 0].legend(fontsize=8, markerscale=3)
     axes[0, 0].set_xlabel("PC 1")
     axes[0, 0].set_ylabel("PC 2")
-    if colour is not None:
-        values = np.concatenate([np.asarray(colour[name], float) for name in names])
+    if color is not None:
+        values = np.concatenate([np.asarray(color[name], float) for name in names])
         art = axes[0, 1].scatter(points[:, 0], points[:, 1], s=3, c=values, cmap="viridis")
-        fig.colorbar(art, ax=axes[0, 1], label="colour value")
+        fig.colorbar(art, ax=axes[0, 1], label="color value")
         axes[0, 1].set_xlabel("PC 1")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.inspection import DecisionBoundaryDisplay
+
+from ._axes import axes_grid
 
 __all__ = ["plot_decision_boundaries"]
 
 
-def plot_decision_boundaries(models, X, y, X_target, y_target, *, resolution=200, titles=None):
+def plot_decision_boundaries(
+    models, X, y, X_target, y_target, *, resolution=200, titles=None, axes=None
+):
     """Probability maps of fitted 2-D classifiers with source and target points.
+
+    Each panel is a :class:`sklearn.inspection.DecisionBoundaryDisplay` of the
+    positive-class probability, with its 0.5 contour in black.
 
     Parameters
     ----------
@@ -18,11 +25,13 @@ def plot_decision_boundaries(models, X, y, X_target, y_target, *, resolution=200
     X, y : arrays
         Source points and labels (circles).
     X_target, y_target : arrays
-        Target points and labels (crosses); labels only colour the points.
+        Target points and labels (crosses); labels only color the points.
     resolution : int, default=200
         Grid points per axis.
     titles : dict of str -> str, optional
         Panel titles (default: the dict keys).
+    axes : sequence of matplotlib Axes, optional
+        One Axes per model; by default a new figure.
 
     Returns
     -------
@@ -38,31 +47,29 @@ def plot_decision_boundaries(models, X, y, X_target, y_target, *, resolution=200
     >>> len(fig.axes)
     1
     """
+    X, X_target = np.asarray(X), np.asarray(X_target)
     points = np.vstack([X, X_target])
-    low, high = points.min(0) - 0.5, points.max(0) + 0.5
-    gx, gy = np.meshgrid(
-        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
-    )
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 4), squeeze=False)
+    own_figure = axes is None
+    fig, axes = axes_grid(axes, 1, len(models), figsize=(4.2 * len(models), 4))
     for ax, (name, model) in zip(axes[0], models.items(), strict=True):
-        proba = model.predict_proba(grid)[:, 1].reshape(gx.shape)
-        ax.contourf(gx, gy, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
-        ax.contour(gx, gy, proba, levels=[0.5], colors="k", linewidths=1.2)
+        display = DecisionBoundaryDisplay.from_estimator(
+            model, points, grid_resolution=resolution, eps=0.5,
+            response_method="predict_proba", plot_method="contourf", ax=ax,
+            levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35,
+        )
+        ax.contour(display.xx0, display.xx1, display.response, levels=[0.5], colors="k",
+                   linewidths=1.2)
         ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=10, edgecolors="none", label="source")
         ax.scatter(
-            X_target[:, 0],
-            X_target[:, 1],
-            c=y_target,
-            cmap="coolwarm",
-            s=14,
-            marker="x",
-            linewidths=0.8,
-            label="target",
+            X_target[:, 0], X_target[:, 1], c=y_target, cmap="coolwarm", s=14, marker="x",
+            linewidths=0.8, label="target",
         )
         ax.set_title((titles or {}).get(name, name))
+        ax.set_xlabel("")
+        ax.set_ylabel("")
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0][0].legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig

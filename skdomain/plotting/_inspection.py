@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pandas as pd
+
+from ._axes import axes_grid, single_axes
 
 __all__ = ["image_to_rgb", "plot_grad_cam", "plot_latent_embedding"]
 
 
 def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
     """An (channels, H, W) image as something ``imshow`` shows: asinh-stretched, in [0, 1].
+
+    The one display stretch of every image figure of :mod:`skdomain.plotting`.
 
     The median pixel (the sky) maps to 0 and the 99.5th percentile to 1. Three
     or more bands become RGB (the first band blue, the last red, as for g, r,
@@ -37,7 +41,9 @@ def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
     return np.clip(stretched, 0, 1)
 
 
-def plot_grad_cam(images, maps: dict, *, titles: Sequence[str] | None = None, alpha=0.55):
+def plot_grad_cam(
+    images, maps: dict, *, titles: Sequence[str] | None = None, alpha=0.55, axes=None
+):
     """A grid: the images in the first row, one row of overlaid Grad-CAM maps per entry.
 
     Parameters
@@ -49,6 +55,8 @@ def plot_grad_cam(images, maps: dict, *, titles: Sequence[str] | None = None, al
         Column titles (one per image).
     alpha : float, default=0.55
         Opacity of the maps over the (grey) images.
+    axes : array of matplotlib Axes of shape (1 + len(maps), n_images), optional
+        Where to draw; by default a new figure.
 
     Returns
     -------
@@ -69,7 +77,8 @@ def plot_grad_cam(images, maps: dict, *, titles: Sequence[str] | None = None, al
                 f"maps[{name!r}] has shape {np.shape(value)}, expected {(n, *images.shape[2:])}."
             )
     rows = 1 + len(maps)
-    fig, axes = plt.subplots(rows, n, figsize=(1.9 * n, 1.9 * rows), squeeze=False)
+    own_figure = axes is None
+    fig, axes = axes_grid(axes, rows, n, figsize=(1.9 * n, 1.9 * rows))
     for j in range(n):
         rgb = image_to_rgb(images[j])
         axes[0, j].imshow(rgb, cmap="gray" if rgb.ndim == 2 else None)
@@ -85,7 +94,8 @@ def plot_grad_cam(images, maps: dict, *, titles: Sequence[str] | None = None, al
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0, 0].set_ylabel("image", fontsize=8)
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig
 
 
@@ -98,7 +108,7 @@ def plot_latent_embedding(
     title: str | None = None,
     size=10,
 ):
-    """Scatter of a t-SNE embedding: colour = class, opacity = domain.
+    """Scatter of a t-SNE embedding: color = class, opacity = domain.
 
     Parameters
     ----------
@@ -127,15 +137,14 @@ def plot_latent_embedding(
     >>> len(ax.collections)
     4
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4))
+    _, ax = single_axes(ax, (4.5, 4))
     domains = list(dict.fromkeys(frame["domain"]))
     if domain_alpha is None:
         domain_alpha = {d: (0.9 if i == 0 else 0.25) for i, d in enumerate(domains)}
     labels = sorted(v for v in dict.fromkeys(frame["label"]) if not pd.isna(v))
     if frame["label"].isna().any():  # unlabelled samples (e.g. a domain without labels)
         labels.append(np.nan)
-    colours = plt.get_cmap("tab10")
+    colors = matplotlib.colormaps["tab10"]
     for domain in domains:
         for k, label in enumerate(labels):
             if pd.isna(label):
@@ -149,7 +158,7 @@ def plot_latent_embedding(
                 rows.tsne_1,
                 rows.tsne_2,
                 s=size,
-                color=colours(k % 10),
+                color=colors(k % 10),
                 alpha=domain_alpha.get(domain, 0.5),
                 linewidths=0,
                 label=f"{domain}: {name}",

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import RocCurveDisplay
 
-__all__ = ["method_colours", "plot_metric_bars", "plot_roc_curves"]
+from ._axes import single_axes
+
+__all__ = ["method_colors", "plot_metric_bars", "plot_roc_curves"]
 
 
-def method_colours(methods) -> dict:
-    """A fixed colour per method name, in order (navy, purples, yellow, pink, ...).
+def method_colors(methods) -> dict:
+    """A fixed color per method name, in order (navy, purples, yellow, pink, ...).
 
     Examples
     --------
-    >>> list(method_colours(["no DA", "MMD"]))
+    >>> list(method_colors(["no DA", "MMD"]))
     ['no DA', 'MMD']
     """
     palette = ["#1f2a6b", "#8e5fc2", "#4b1a74", "#e0b424", "#e377c2", "#2ca02c", "#7f7f7f"]
@@ -33,6 +34,8 @@ def plot_roc_curves(
     title: str | None = None,
 ):
     """ROC curves of several models on the same samples, AUC in the legend.
+
+    Each curve is a :class:`sklearn.metrics.RocCurveDisplay` drawn on ``ax``.
 
     Parameters
     ----------
@@ -56,15 +59,17 @@ def plot_roc_curves(
     >>> ax.get_legend().get_texts()[0].get_text()
     'a (AUC 1.000)'
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.2))
+    _, ax = single_axes(ax, (4.5, 4.2))
     y_true = np.asarray(y_true)
-    colours = method_colours(probabilities)
+    colors = method_colors(probabilities)
     for name, proba in probabilities.items():
-        proba = np.asarray(proba)
-        fpr, tpr, _ = roc_curve(y_true, proba)
-        text = (auc_text or {}).get(name, f"{roc_auc_score(y_true, proba):.3f}")
-        ax.plot(fpr, tpr, color=colours[name], lw=1.6, label=f"{name} (AUC {text})")
+        display = RocCurveDisplay.from_predictions(
+            y_true, np.asarray(proba), name=name, ax=ax,
+            curve_kwargs={"color": colors[name], "lw": 1.6},
+        )
+        text = (auc_text or {}).get(name, f"{display.roc_auc:.3f}")
+        display.line_.set_label(f"{name} (AUC {text})")
+    ax.set_aspect("auto")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
@@ -115,9 +120,8 @@ def plot_metric_bars(
         raise ValueError(f"table lacks columns {sorted(missing)}.")
     metrics = list(metrics or dict.fromkeys(table["metric"]))
     methods = list(dict.fromkeys(table["method"]))
-    colours = method_colours(methods)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(metrics) * len(methods) / 3), 3.8))
+    colors = method_colors(methods)
+    _, ax = single_axes(ax, (max(6.0, 1.4 * len(metrics) * len(methods) / 3), 3.8))
     width = 0.8 / (2 * len(methods))
     indexed = table.set_index(["method", "domain", "metric"])
     for i, method in enumerate(methods):
@@ -137,8 +141,8 @@ def plot_metric_bars(
                 values,
                 width,
                 yerr=errors,
-                color=colours[method] if solid else "none",
-                edgecolor=colours[method],
+                color=colors[method] if solid else "none",
+                edgecolor=colors[method],
                 linestyle=style,
                 linewidth=1.2,
                 error_kw={"elinewidth": 0.8, "ecolor": "black"},

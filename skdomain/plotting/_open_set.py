@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from sklearn.metrics import ConfusionMatrixDisplay
 
 from ..metrics import open_set_confusion_matrix
+from ._axes import single_axes
 
 __all__ = ["plot_open_set_confusion", "plot_open_set_latent"]
 
@@ -17,6 +19,9 @@ def plot_open_set_confusion(
     title=None,
 ):
     """Row-normalised confusion matrix over the known classes plus the unknown class.
+
+    Drawn by :class:`sklearn.metrics.ConfusionMatrixDisplay`; empty cells carry
+    no number.
 
     Parameters
     ----------
@@ -45,19 +50,18 @@ def plot_open_set_confusion(
     rows = matrix.sum(axis=1, keepdims=True)
     fraction = np.divide(matrix, rows, out=np.zeros_like(matrix, dtype=float), where=rows > 0)
     names = [*(class_names or [str(c) for c in labels[:-1]]), unknown_name]
-    if ax is None:
-        size = 1.0 + 0.55 * len(names)
-        fig, ax = plt.subplots(figsize=(size + 1.0, size))
-    else:
-        fig = ax.figure
-    image = ax.imshow(fraction, vmin=0, vmax=1, cmap="Blues")
-    for i in range(len(names)):
-        for j in range(len(names)):
-            if matrix[i, j]:
-                ax.text(
-                    j, i, f"{fraction[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if fraction[i, j] > 0.5 else "black",
-                )
+    size = 1.0 + 0.55 * len(names)
+    fig, ax = single_axes(ax, (size + 1.0, size))
+    display = ConfusionMatrixDisplay(fraction, display_labels=names).plot(
+        ax=ax, cmap="Blues", values_format=".2f", colorbar=False,
+        im_kw={"vmin": 0, "vmax": 1}, text_kw={"fontsize": 7},
+    )
+    for (i, j), text in np.ndenumerate(display.text_):
+        if not matrix[i, j]:
+            text.set_visible(False)
+        else:
+            text.set_color("white" if fraction[i, j] > 0.5 else "black")
+    image = display.im_
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel("predicted")
@@ -85,7 +89,7 @@ def plot_open_set_latent(
     """2-d embedding of the latent features of both domains, unknown class highlighted.
 
     Source samples are drawn as circles, target samples of known classes as
-    triangles (one colour per class), and target samples of unknown classes as
+    triangles (one color per class), and target samples of unknown classes as
     black crosses: after universal adaptation the known classes of the two
     domains should overlap and the unknown class sit apart.
 
@@ -139,18 +143,15 @@ def plot_open_set_latent(
     y_source, y_target = y_source[s], y_target[t]
     known = list(np.asarray(known_classes, dtype=object).ravel())
     names = class_names or [str(c) for c in known]
-    colours = plt.get_cmap("tab10" if len(known) <= 10 else "tab20")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 6))
-    else:
-        fig = ax.figure
+    colors = matplotlib.colormaps["tab10" if len(known) <= 10 else "tab20"]
+    fig, ax = single_axes(ax, (7, 6))
     for i, label in enumerate(known):
-        colour = colours(i % colours.N)
+        color = colors(i % colors.N)
         mask = y_source == label
-        ax.scatter(*emb_source[mask].T, s=8, marker="o", color=colour, alpha=0.5,
+        ax.scatter(*emb_source[mask].T, s=8, marker="o", color=color, alpha=0.5,
                    label=f"{names[i]}")
         mask = y_target == label
-        ax.scatter(*emb_target[mask].T, s=10, marker="^", color=colour, alpha=0.5)
+        ax.scatter(*emb_target[mask].T, s=10, marker="^", color=color, alpha=0.5)
     unknown = np.array([v not in set(known) for v in y_target.tolist()], dtype=bool)
     if unknown.any():
         ax.scatter(*emb_target[unknown].T, s=22, marker="x", color="black", label="unknown")

@@ -1,19 +1,18 @@
 """Figures for robustness studies: curves, one-pixel attack examples, latent distances.
 
-Every function draws on a new matplotlib figure and returns it; the caller
-saves and closes it.
+Every function draws on the caller's axes (``axes=``) or on a new figure, and
+returns the figure; the caller saves and closes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from ._axes import axes_grid
+from ._inspection import image_to_rgb
 
 __all__ = ["plot_robustness_curves", "plot_attack_examples", "plot_latent_distances"]
 
@@ -29,6 +28,7 @@ def plot_robustness_curves(
     group_by: Sequence[str] = ("model",),
     n_columns: int = 3,
     panel_size: tuple[float, float] = (3.6, 2.9),
+    axes=None,
 ):
     """Score against perturbation strength, one panel per perturbation.
 
@@ -48,6 +48,9 @@ def plot_robustness_curves(
         Panels per row.
     panel_size : (float, float)
         Size of one panel in inches.
+    axes : array of matplotlib Axes, optional
+        ``n_rows x n_columns`` Axes to draw on (spare ones are hidden); by
+        default a new figure.
 
     Returns
     -------
@@ -69,12 +72,9 @@ def plot_robustness_curves(
     perturbations = list(dict.fromkeys(data["perturbation"]))
     n_columns = max(1, min(n_columns, len(perturbations)))
     n_rows = int(np.ceil(len(perturbations) / n_columns))
-    fig, axes = plt.subplots(
-        n_rows,
-        n_columns,
-        figsize=(panel_size[0] * n_columns, panel_size[1] * n_rows),
-        squeeze=False,
-        constrained_layout=True,
+    fig, axes = axes_grid(
+        axes, n_rows, n_columns,
+        figsize=(panel_size[0] * n_columns, panel_size[1] * n_rows), constrained_layout=True,
     )
     for ax, perturbation in zip(axes.flat, perturbations, strict=False):
         panel = data[data["perturbation"] == perturbation]
@@ -100,14 +100,6 @@ def plot_robustness_curves(
     return fig
 
 
-def _display(image: np.ndarray) -> np.ndarray:
-    """A 2D (one band) or RGB (three bands) array for imshow, scaled to [0, 1]."""
-    image = np.asarray(image, dtype=float)
-    shown = image.transpose(1, 2, 0) if image.shape[0] == 3 else image.mean(axis=0)
-    low, high = np.percentile(shown, [1, 99.5])
-    return np.clip((shown - low) / (high - low + 1e-12), 0, 1)
-
-
 def plot_attack_examples(
     results,
     images,
@@ -115,8 +107,11 @@ def plot_attack_examples(
     class_names: Sequence[str] | None = None,
     titles: Sequence[str] | None = None,
     max_examples: int = 6,
+    axes=None,
 ):
     """Clean image, attacked image (changed pixel circled) and class probabilities.
+
+    Images are shown with :func:`image_to_rgb` (asinh stretch).
 
     Parameters
     ----------
@@ -129,6 +124,8 @@ def plot_attack_examples(
         One row title per example (e.g. the model name).
     max_examples : int, default=6
         Rows drawn at most.
+    axes : array of matplotlib Axes of shape (n_examples, 3), optional
+        Where to draw; by default a new figure.
 
     Returns
     -------
@@ -153,18 +150,14 @@ def plot_attack_examples(
     if not results:
         raise ValueError("No attack results to plot.")
     images = np.asarray(images)
-    fig, axes = plt.subplots(
-        len(results),
-        3,
-        figsize=(8.4, 2.5 * len(results)),
-        squeeze=False,
-        constrained_layout=True,
+    fig, axes = axes_grid(
+        axes, len(results), 3, figsize=(8.4, 2.5 * len(results)), constrained_layout=True
     )
     for i, result in enumerate(results):
         clean_ax, attacked_ax, bar_ax = axes[i]
-        clean_ax.imshow(_display(images[i]), cmap="gray", origin="lower")
+        clean_ax.imshow(image_to_rgb(images[i]), cmap="gray", origin="lower")
         clean_ax.set_title(f"clean: {result.label_before}", fontsize="small")
-        attacked_ax.imshow(_display(result.adversarial_image), cmap="gray", origin="lower")
+        attacked_ax.imshow(image_to_rgb(result.adversarial_image), cmap="gray", origin="lower")
         if result.pixel is not None:
             row, col = result.pixel
             attacked_ax.scatter(
@@ -196,8 +189,9 @@ def plot_latent_distances(
     group_by: str = "model",
     panel_by: str | None = "domain",
     xlabel: str = "distance to the nearest wrong-class sample / latent spread",
+    axes=None,
 ):
-    """Histograms of per-sample latent distances, one colour per model.
+    """Histograms of per-sample latent distances, one color per model.
 
     Parameters
     ----------
@@ -211,6 +205,8 @@ def plot_latent_distances(
         One panel per value of this column.
     xlabel : str
         Axis label.
+    axes : sequence of matplotlib Axes, optional
+        One Axes per panel; by default a new figure.
 
     Returns
     -------
@@ -227,8 +223,8 @@ def plot_latent_distances(
     if distances.empty:
         raise ValueError("No distances to plot.")
     panels = list(dict.fromkeys(distances[panel_by])) if panel_by else [None]
-    fig, axes = plt.subplots(
-        1, len(panels), figsize=(4.4 * len(panels), 3.2), squeeze=False, constrained_layout=True
+    fig, axes = axes_grid(
+        axes, 1, len(panels), figsize=(4.4 * len(panels), 3.2), constrained_layout=True
     )
     finite = distances[value][np.isfinite(distances[value])]
     bins = np.linspace(0, np.percentile(finite, 99) if len(finite) else 1.0, 40)

@@ -1,22 +1,22 @@
 """Figure of a shift-diagnosis table (:func:`skdomain.shift.shift_report`).
 
-The function draws on a new matplotlib figure and returns it; the caller saves
-and closes it.
+The function draws on the caller's axes (``ax=``) or on a new figure, and returns
+the figure; the caller saves and closes it.
 """
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from ._axes import single_axes
 
 __all__ = ["plot_shift_report"]
 
 
-def plot_shift_report(table: pd.DataFrame, *, alpha: float = 0.05, title: str | None = None):
+def plot_shift_report(
+    table: pd.DataFrame, *, alpha: float = 0.05, title: str | None = None, ax=None
+):
     """Per-feature ``-log10 p`` bars with the joint MMD and classifier results.
 
     Parameters
@@ -26,6 +26,8 @@ def plot_shift_report(table: pd.DataFrame, *, alpha: float = 0.05, title: str | 
     alpha : float, default=0.05
         Level drawn as a dashed line (on the corrected p-values).
     title : str, optional
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new figure.
 
     Returns
     -------
@@ -49,9 +51,10 @@ def plot_shift_report(table: pd.DataFrame, *, alpha: float = 0.05, title: str | 
     joint = table[table["feature"] == "all"]
     floor = 1e-4
     heights = -np.log10(np.clip(per_feature["p_adjusted"].to_numpy(float), floor, 1.0))
-    colours = np.where(per_feature["rejected"].to_numpy(bool), "tab:red", "tab:grey")
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.28 * len(per_feature) + 2), 3.6))
-    ax.bar(np.arange(len(per_feature)), heights, color=colours)
+    colors = np.where(per_feature["rejected"].to_numpy(bool), "tab:red", "tab:grey")
+    own_figure = ax is None
+    fig, ax = single_axes(ax, (max(6.0, 0.28 * len(per_feature) + 2), 3.6))
+    ax.bar(np.arange(len(per_feature)), heights, color=colors)
     ax.axhline(-np.log10(alpha), color="k", ls="--", lw=1, label=f"alpha = {alpha}")
     ax.set_xticks(np.arange(len(per_feature)))
     ax.set_xticklabels(per_feature["feature"], rotation=90, fontsize=7)
@@ -72,5 +75,6 @@ def plot_shift_report(table: pd.DataFrame, *, alpha: float = 0.05, title: str | 
     ax.legend(loc="upper right", fontsize=8)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig
