@@ -18,22 +18,6 @@ from .nn import (
 
 __all__ = ["SourceOnlyClassifier", "MMDClassifier", "DANNClassifier", "DeepCORALClassifier"]
 
-_ATTRIBUTES_DOC = """classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    n_features_in_ : int
-        Number of features (for images: channels) seen in ``fit``.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-    input_shape_ : tuple of int
-        Shape of one sample.
-    n_latent_ : int
-        Size of the latent features returned by ``transform``.
-    net_ : skorch NeuralNet
-        The trained skorch net.
-    module_ : DomainAdaptationNetwork
-        The trained torch network (``encoder``, ``head``, ``extra_heads``).
-    history_ : skorch History
-        Per-epoch ``train_loss`` and the mean of each loss term."""
 
 
 #: The MMD kernel options, shared with the MMD regressors.
@@ -65,7 +49,7 @@ def _mmd_term(estimator) -> MMDTerm:
 
 
 class SourceOnlyClassifier(BaseDeepClassifier):
-    __doc__ = f"""Deep classifier trained on the source domain only: the no-DA baseline.
+    __doc__ = """Deep classifier trained on the source domain only: the no-DA baseline.
 
     The same network and training loop as :class:`MMDClassifier` and
     :class:`DANNClassifier` without any alignment term, so that comparisons
@@ -73,13 +57,7 @@ class SourceOnlyClassifier(BaseDeepClassifier):
     is never used for training), which keeps pipelines and grid searches
     uniform across methods.
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -100,7 +78,7 @@ class SourceOnlyClassifier(BaseDeepClassifier):
 
 
 class MMDClassifier(BaseDeepClassifier):
-    __doc__ = f"""Deep classifier aligned across domains by maximum mean discrepancy.
+    __doc__ = """Deep classifier aligned across domains by maximum mean discrepancy.
 
     Each step draws a source and a target batch of the same size, passes both
     through the encoder, and adds ``mmd_weight * MMD^2(source latents, target
@@ -108,13 +86,7 @@ class MMDClassifier(BaseDeepClassifier):
     source cross-entropy, optionally with Fisher and entropy terms
     (Ciprijanovic et al. 2021).
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -147,7 +119,7 @@ class MMDClassifier(BaseDeepClassifier):
 
 
 class DANNClassifier(BaseDeepClassifier):
-    __doc__ = f"""Domain-adversarial neural network (Ganin et al. 2016).
+    __doc__ = """Domain-adversarial neural network (Ganin et al. 2016).
 
     A domain discriminator sits behind a gradient reversal layer on the latent
     features: the discriminator learns to tell source from target, while the
@@ -157,13 +129,7 @@ class DANNClassifier(BaseDeepClassifier):
     The default learning rate, 1e-2, is the one of the DANN paper: adversarial
     training at 1e-3 was markedly less stable on rotated moons.
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -210,7 +176,7 @@ class DANNClassifier(BaseDeepClassifier):
 
 
 class DeepCORALClassifier(BaseDeepClassifier):
-    __doc__ = f"""Deep CORAL: latent covariances aligned across domains (Sun & Saenko 2016).
+    __doc__ = """Deep CORAL: latent covariances aligned across domains (Sun & Saenko 2016).
 
     Each step adds ``coral_weight * ||C_s - C_t||_F^2 / (4 d^2)`` to the source
     cross-entropy, with ``C_s``, ``C_t`` the covariance matrices of the ``d``
@@ -218,13 +184,7 @@ class DeepCORALClassifier(BaseDeepClassifier):
     (:func:`skdomain.nn.coral_loss`): second-order statistics only, no kernel
     and no bandwidth to choose.
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------

@@ -8,26 +8,10 @@ from .nn import DECODER, MLPDecoder, ReconstructionTerm
 
 __all__ = ["SourceOnlyRegressor", "MMDRegressor", "DRRNRegressor"]
 
-_ATTRIBUTES_DOC = """y_mean_, y_scale_ : ndarray of shape (n_outputs,)
-        Standardization of the targets (undone by ``predict``).
-    n_features_in_ : int
-        Number of features (for images: channels) seen in ``fit``.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-    input_shape_ : tuple of int
-        Shape of one sample.
-    n_latent_ : int
-        Size of the latent features returned by ``transform``.
-    net_ : skorch NeuralNet
-        The trained skorch net.
-    module_ : DomainAdaptationNetwork
-        The trained torch network (``encoder``, ``head``, ``extra_heads``).
-    history_ : skorch History
-        Per-epoch ``train_loss`` and the mean of each loss term."""
 
 
 class SourceOnlyRegressor(BaseDeepRegressor):
-    __doc__ = f"""Deep regressor trained on the source domain only: the no-DA baseline.
+    __doc__ = """Deep regressor trained on the source domain only: the no-DA baseline.
 
     An MLP (or any encoder given as ``module``) with a linear head, trained on
     the mean squared error of standardized targets. ``X_target`` is accepted and
@@ -35,13 +19,7 @@ class SourceOnlyRegressor(BaseDeepRegressor):
     it on a scatter-augmented set (:func:`skdomain.datasets.augment_scatter`)
     to get the SANN of the cluster-mass study.
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -64,18 +42,12 @@ class SourceOnlyRegressor(BaseDeepRegressor):
 
 
 class MMDRegressor(BaseDeepRegressor):
-    __doc__ = f"""Deep regressor whose latent features are aligned across domains by MMD.
+    __doc__ = """Deep regressor whose latent features are aligned across domains by MMD.
 
     Each step adds ``mmd_weight * MMD^2(source latents, target latents)`` to the
     source mean squared error (see :func:`skdomain.nn.mmd2`).
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -104,7 +76,7 @@ class MMDRegressor(BaseDeepRegressor):
 
 
 class DRRNRegressor(BaseDeepRegressor):
-    __doc__ = f"""Deep Reconstruction-Regression Network: semi-supervised DA for regression.
+    __doc__ = """Deep Reconstruction-Regression Network: semi-supervised DA for regression.
 
     A shared encoder feeds a regression head, trained on the labeled source,
     and a decoder that reconstructs the inputs of both domains (mean squared
@@ -116,13 +88,7 @@ class DRRNRegressor(BaseDeepRegressor):
     :func:`~skdomain.make_da_pipeline` with a ``StandardScaler``): the
     reconstruction error is measured in their units.
 
-    Parameters
-    ----------
-    {{parameters}}
-
-    Attributes
-    ----------
-    {_ATTRIBUTES_DOC}
+    {parameters_and_attributes}
 
     See Also
     --------

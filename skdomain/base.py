@@ -161,12 +161,30 @@ class Parameter:
             default = f'"{self.default}"'
         else:
             default = repr(self.default)
-        body = textwrap.indent(textwrap.dedent(self.doc).strip(), " " * 8)
+        body = textwrap.indent(inspect.cleandoc(self.doc), " " * 8)
         return f"{self.name} : {self.type}, default={default}" + (f"\n{body}" if body else "")
 
 
 #: Placeholder that a class docstring uses for its generated Parameters entries.
 PARAMETERS_PLACEHOLDER = "{parameters}"
+#: Placeholder for the generated Parameters section followed by the class's
+#: ``attributes_doc`` as its Attributes section.
+SECTIONS_PLACEHOLDER = "{parameters_and_attributes}"
+
+_COMMON_ATTRIBUTES_DOC = """n_features_in_ : int
+        Number of features (for images: channels) seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    input_shape_ : tuple of int
+        Shape of one sample.
+    n_latent_ : int
+        Size of the latent features returned by ``transform``.
+    net_ : skorch NeuralNet
+        The trained skorch net.
+    module_ : DomainAdaptationNetwork
+        The trained torch network (``encoder``, ``head``, ``extra_heads``).
+    history_ : skorch History
+        Per-epoch ``train_loss`` and the mean of each loss term."""
 
 _SHARED_PARAMETERS = (
     Parameter(
@@ -303,6 +321,8 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     __metadata_request__fit = {"X_target": True}
 
     parameters: tuple[Parameter, ...] = _SHARED_PARAMETERS
+    #: Attributes section of the generated docstrings (numpydoc entries).
+    attributes_doc: str = _COMMON_ATTRIBUTES_DOC
     removed_parameters: tuple[str, ...] = ()
     _all_parameters: tuple[Parameter, ...] = _SHARED_PARAMETERS
     _parameter_constraints: dict = {p.name: p.constraints for p in _SHARED_PARAMETERS}
@@ -326,8 +346,13 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         constraints.update(cls.__dict__.get("_parameter_constraints", {}))
         cls._parameter_constraints = constraints
         doc = cls.__dict__.get("__doc__")
-        if doc and PARAMETERS_PLACEHOLDER in doc:
+        if doc and (PARAMETERS_PLACEHOLDER in doc or SECTIONS_PLACEHOLDER in doc):
             entries = "\n    ".join(p.render() for p in cls._all_parameters)
+            sections = (
+                f"Parameters\n    ----------\n    {entries}\n\n"
+                f"    Attributes\n    ----------\n    {cls.attributes_doc}"
+            )
+            doc = doc.replace(SECTIONS_PLACEHOLDER, sections)
             cls.__doc__ = doc.replace(PARAMETERS_PLACEHOLDER, entries)
         _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
@@ -626,6 +651,13 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
     terms of ``_make_terms``, then the Fisher and entropy terms.
     """
 
+    attributes_doc = (
+        """classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    """
+        + _COMMON_ATTRIBUTES_DOC
+    )
+
     parameters = (
         Parameter(
             "class_weight", None, [dict, one_of("balanced"), None],
@@ -754,6 +786,13 @@ class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
     The objective is a :class:`~skdomain.nn.RegressionObjective`: mean squared
     error, then the terms of ``_make_terms``.
     """
+
+    attributes_doc = (
+        """y_mean_, y_scale_ : ndarray of shape (n_outputs,)
+        Standardization of the targets (undone by ``predict``).
+    """
+        + _COMMON_ATTRIBUTES_DOC
+    )
 
     def _make_objective(self) -> Objective:
         return RegressionObjective(terms=self._make_terms())

@@ -3,7 +3,7 @@
 Every module of ``skdomain/`` is parsed with ``ast`` (imports inside functions
 included, since a lazy import is still a dependency) and checked against:
 
-- the layers, low to high: 0 ``exceptions``, ``_compat``; 1 ``datasets``;
+- the layers, low to high: 0 ``exceptions``, ``_compat``, ``_lazy``; 1 ``datasets``;
   2 ``nn``; 3 estimators; 4 tools (``metrics``, ``model_selection``, ``shift``,
   ``inspection``, ``robustness``); 5 ``plotting``; 6 ``experiments``;
   7 ``cli``, ``__main__``. A module may import its own layer and the ones below;
@@ -30,6 +30,7 @@ PACKAGE_DIR = Path(skdomain.__file__).parent
 LAYERS = {
     "skdomain.exceptions": 0,
     "skdomain._compat": 0,
+    "skdomain._lazy": 0,
     "skdomain.datasets": 1,
     "skdomain.nn": 2,
     "skdomain": 3,  # the package __init__: re-exports the estimators

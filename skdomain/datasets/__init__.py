@@ -6,33 +6,23 @@ so that importing :mod:`skdomain.datasets` stays cheap.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import attach
 
 _GENERATORS = {
-    "make_rotated_moons": "skdomain.datasets._moons",
-    "make_galaxy_mergers": "skdomain.datasets._mergers",
-    "MergerNormalizer": "skdomain.datasets._mergers",
-    "ObservingConditions": "skdomain.datasets._mergers",
-    "MERGER_DOMAINS": "skdomain.datasets._mergers",
-    "make_cluster_profiles": "skdomain.datasets._clusters",
-    "augment_scatter": "skdomain.datasets._clusters",
-    "ScatterAugmenter": "skdomain.datasets._clusters",
-    "log_observables": "skdomain.datasets._clusters",
-    "profile_columns": "skdomain.datasets._clusters",
-    "make_galaxy_morphologies": "skdomain.datasets._morphologies",
-    "MORPHOLOGY_CLASSES": "skdomain.datasets._morphologies",
-    "SURVEYS": "skdomain.datasets._morphologies",
-    "SurveyConditions": "skdomain.datasets._morphologies",
+    "make_rotated_moons": "._moons",
+    "make_galaxy_mergers": "._mergers",
+    "MergerNormalizer": "._mergers",
+    "ObservingConditions": "._mergers",
+    "MERGER_DOMAINS": "._mergers",
+    "make_cluster_profiles": "._clusters",
+    "augment_scatter": "._clusters",
+    "ScatterAugmenter": "._clusters",
+    "log_observables": "._clusters",
+    "profile_columns": "._clusters",
+    "make_galaxy_morphologies": "._morphologies",
+    "MORPHOLOGY_CLASSES": "._morphologies",
+    "SURVEYS": "._morphologies",
+    "SurveyConditions": "._morphologies",
 }
 
-__all__ = sorted(_GENERATORS)
-
-
-def __getattr__(name: str):
-    if name in _GENERATORS:
-        return getattr(importlib.import_module(_GENERATORS[name]), name)
-    raise AttributeError(f"module 'skdomain.datasets' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _GENERATORS)

@@ -11,34 +11,24 @@ Where scikit-learn has a display for the job it draws the panel
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import attach
 
 _FUNCTIONS = {
-    "image_to_rgb": "skdomain.plotting._inspection",
-    "method_colors": "skdomain.plotting._mergers",
-    "plot_attack_examples": "skdomain.plotting._robustness",
-    "plot_decision_boundaries": "skdomain.plotting._decision",
-    "plot_grad_cam": "skdomain.plotting._inspection",
-    "plot_latent_distances": "skdomain.plotting._robustness",
-    "plot_latent_domains": "skdomain.plotting._clusters",
-    "plot_latent_embedding": "skdomain.plotting._inspection",
-    "plot_metric_bars": "skdomain.plotting._mergers",
-    "plot_open_set_confusion": "skdomain.plotting._open_set",
-    "plot_open_set_latent": "skdomain.plotting._open_set",
-    "plot_predicted_vs_true": "skdomain.plotting._clusters",
-    "plot_robustness_curves": "skdomain.plotting._robustness",
-    "plot_roc_curves": "skdomain.plotting._mergers",
-    "plot_shift_report": "skdomain.plotting._shift",
+    "image_to_rgb": "._inspection",
+    "method_colors": "._mergers",
+    "plot_attack_examples": "._robustness",
+    "plot_decision_boundaries": "._decision",
+    "plot_grad_cam": "._inspection",
+    "plot_latent_distances": "._robustness",
+    "plot_latent_domains": "._clusters",
+    "plot_latent_embedding": "._inspection",
+    "plot_metric_bars": "._mergers",
+    "plot_open_set_confusion": "._open_set",
+    "plot_open_set_latent": "._open_set",
+    "plot_predicted_vs_true": "._clusters",
+    "plot_robustness_curves": "._robustness",
+    "plot_roc_curves": "._mergers",
+    "plot_shift_report": "._shift",
 }
 
-__all__ = sorted(_FUNCTIONS)
-
-
-def __getattr__(name: str):
-    if name in _FUNCTIONS:
-        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
-    raise AttributeError(f"module 'skdomain.plotting' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _FUNCTIONS)

@@ -29,7 +29,8 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500,
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
+        One panel per method and domain: predictions against true values.
 
     Examples
     --------
@@ -88,7 +89,8 @@ def plot_latent_domains(latents: dict, *, color=None, title: str | None = None, 
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
+        The latent features of each domain, projected to two dimensions.
 
     Examples
     --------

@@ -36,6 +36,7 @@ def plot_decision_boundaries(
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per model: its decision map with source and target points.
 
     Examples
     --------

@@ -61,6 +61,7 @@ def plot_grad_cam(
     Returns
     -------
     matplotlib.figure.Figure
+        The images in the first row, each map over them in the next rows.
 
     Examples
     --------
@@ -128,6 +129,7 @@ def plot_latent_embedding(
     Returns
     -------
     matplotlib.axes.Axes
+        The embedding, colored by class, marked by domain.
 
     Examples
     --------

@@ -52,6 +52,7 @@ def plot_roc_curves(
     Returns
     -------
     matplotlib.axes.Axes
+        The ROC curve of every method.
 
     Examples
     --------
@@ -107,6 +108,7 @@ def plot_metric_bars(
     Returns
     -------
     matplotlib.axes.Axes
+        Grouped bars of every metric per method and domain.
 
     Examples
     --------

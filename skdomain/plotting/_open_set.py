@@ -36,7 +36,8 @@ def plot_open_set_confusion(
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
+        The confusion matrix with its unknown row and column.
 
     Examples
     --------
@@ -108,7 +109,8 @@ def plot_open_set_latent(
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
+        Known and unknown samples in a two-dimensional latent embedding.
 
     Examples
     --------

@@ -55,6 +55,7 @@ def plot_robustness_curves(
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per perturbation: the metric against its strength.
 
     Examples
     --------
@@ -130,6 +131,7 @@ def plot_attack_examples(
     Returns
     -------
     matplotlib.figure.Figure
+        Per row: the original image, the attacked image and the changed pixel.
 
     Examples
     --------
@@ -211,6 +213,7 @@ def plot_latent_distances(
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per group: the distribution of the latent distances.
 
     Examples
     --------

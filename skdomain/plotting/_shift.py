@@ -31,7 +31,8 @@ def plot_shift_report(
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
+        The test statistics and p-values of the report, per feature.
 
     Examples
     --------
