@@ -210,8 +210,9 @@ def predict_hdf5(model, path, dataset: str = "images", *, batch_size: int = 1024
 
     Parameters
     ----------
-    model : fitted estimator, torch module (e.g. ``torch.jit.load``), onnxruntime session or callable
-        Estimators give ``predict_proba`` (or ``predict`` for regressors).
+    model : fitted estimator, torch module, onnxruntime session or callable
+        Estimators give ``predict_proba`` (or ``predict`` for regressors); a module
+        may come from ``torch.jit.load``.
     path : str or Path
         The HDF5 file of inputs.
     dataset : str, default="images"
