@@ -21,6 +21,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch.utils.data import Dataset
 
+from . import _precision
 from .exceptions import DivergedError
 
 __all__ = ["ArrayDataset", "TargetSampler", "DomainAdaptationNet", "TermAverages"]
@@ -137,6 +138,8 @@ class DomainAdaptationNet(NeuralNet):
     batch_generator: torch.Generator | None = None
     total_steps: int = 1
     steps_done: int = 0
+    precision: str = "32"
+    grad_scaler: torch.amp.GradScaler | None = None
 
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if training else max(self.batch_size, 1024)
@@ -149,7 +152,8 @@ class DomainAdaptationNet(NeuralNet):
         if self.target_sampler is not None:
             x_target = self.target_sampler.draw(x_source.shape[0])
         progress = min(self.steps_done / max(self.total_steps, 1), 1.0)
-        terms = self.criterion_(self.module_, x_source, y_source, x_target, progress)
+        with _precision.autocast(self.device, self.precision):
+            terms = self.criterion_(self.module_, x_source, y_source, x_target, progress)
         names = list(terms)
         values = torch.stack([terms[name].detach().float() for name in names]).tolist()
         recorded = dict(zip(names, values, strict=True))
@@ -160,12 +164,17 @@ class DomainAdaptationNet(NeuralNet):
                 f"Training diverged at epoch {len(self.history)}: {culprit} became "
                 f"{recorded[diverged[0]]}. Lower the learning rate or the weight of that term."
             )
-        terms["loss"].backward()
+        _precision.backward(self, terms["loss"])
         self.steps_done += 1
         for name, value in recorded.items():
             if name != "loss":
                 self.history.record_batch(name, value)
         return {"loss": terms["loss"].detach(), "y_pred": None}
+
+    def train_step(self, batch, **fit_params):
+        if self.grad_scaler is None:
+            return super().train_step(batch, **fit_params)
+        return _precision.scaled_train_step(self, batch, **fit_params)
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)

@@ -51,6 +51,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from torch import nn
 
+from . import _precision, distributed
 from ._compat import Interval, StrOptions, _fit_context
 from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
 from .nn import (
@@ -224,6 +225,11 @@ _SHARED_PARAMETERS = (
         "device", "cpu", [str], "str",
         """Torch device, e.g. ``"cuda"``; ``"auto"`` picks CUDA when available.
         Predictions are always returned as CPU numpy arrays.""",
+    ),
+    Parameter(
+        "precision", "32", [one_of(*_precision.PRECISIONS)], '{"32", "bf16", "fp16"}',
+        """Training arithmetic: float32, or automatic mixed precision in bfloat16
+        or float16 (with loss scaling). Weights and predictions stay float32.""",
     ),
     Parameter(
         "random_state", None, ["random_state"], "int, RandomState instance or None",
@@ -495,6 +501,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         X_target = self._validate_X_target(X_target, X)
         device = _resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = distributed.shared_seed(seed)  # rank 0's, under data_parallel
 
         X_valid = y_valid = None
         if self.early_stopping:
@@ -502,6 +509,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             X, X_valid, y, y_valid = train_test_split(
                 X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
             )
+        X, y, X_target = distributed.shard(X, y, X_target, seed)  # this process's rows
 
         fork_devices = [torch.device(device)] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):
@@ -526,9 +534,12 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             valid = None
             if X_valid is not None:
                 valid = ArrayDataset(_to_tensor(X_valid, device), self._y_tensor(y_valid, device))
+            _precision.configure(net, self.precision, device)
             try:
-                net.train(train, valid, epochs)
+                with distributed.synchronized(net, seed):
+                    net.train(train, valid, epochs)
             finally:
+                net.grad_scaler = None
                 # Keep no data or generators on the fitted estimator (pickling, memory).
                 net.target_sampler = None
                 net.batch_generator = None
