@@ -53,7 +53,7 @@ _OLD = inspect.signature(shift.shift_report).parameters["n_bootstrap"].default i
 def _report(a, b, seed):
     extra = dict(n_bootstrap=199) if _OLD else {}
     return shift.shift_report(a, b, n_permutations=199, classifier=LinearDiscriminantAnalysis(),
-                              cv=3, random_state=seed, **extra)
+                              cv=2, random_state=seed, **extra)
 
 
 def study(n: int, scenario: str, repeats: int, dim: int = 3) -> list[dict]:
