@@ -13,8 +13,8 @@ and n = 20000.
 
 Run from the repository root (a few minutes on one core)::
 
-    python benchmarks/shift_calibration.py            # table + figure
-    python benchmarks/shift_calibration.py --quick    # fewer repeats
+    PYTHONPATH=. python benchmarks/shift_calibration.py          # table + figure
+    PYTHONPATH=. python benchmarks/shift_calibration.py --quick  # fewer repeats
 
 Writes ``benchmarks/results/shift_calibration.csv`` and
 ``docs/images/shift_calibration.png`` (skipped with ``--no-figure``).
@@ -110,7 +110,7 @@ def figure(table: pd.DataFrame, path: Path) -> None:
     scenarios = list(SCENARIOS)
     sizes = sorted(table["n"].unique())
     fig, axes = plt.subplots(1, len(tests), figsize=(3.2 * len(tests), 3.2), sharey=True)
-    for ax, test in zip(np.atleast_1d(axes), tests):
+    for ax, test in zip(np.atleast_1d(axes), tests, strict=True):
         sub = table[table.test == test]
         for size in sorted(sub["n"].unique()):
             rates = sub[sub.n == size].set_index("scenario")["rejection_rate"]
@@ -148,6 +148,7 @@ def main(argv=None) -> pd.DataFrame:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
     low, high = binomial_interval(repeats)
+    print(f"skdomain from {shift.__file__}")
     print(f"binomial 99% interval of the null rejection rate over {repeats} repeats: "
           f"[{low:.3f}, {high:.3f}]; {time.perf_counter() - start:.0f} s")
     print(table.to_string(index=False, float_format="%.3f"))
