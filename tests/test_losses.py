@@ -176,18 +176,20 @@ def test_mmd_grows_with_the_shift():
 
 
 def test_mmd_builds_one_distance_matrix(monkeypatch):
+    """One pooled Gram matrix per evaluation (the issue-14 in-place path replaced
+    the call to ``pairwise_squared_distances`` that this test counted before)."""
     import skdomain.nn._losses as losses
 
     calls = []
-    original = losses.pairwise_squared_distances
+    original = losses._pooled_squared_distances
 
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
+    def counting(pooled):
+        calls.append(pooled.shape[0])
+        return original(pooled)
 
-    monkeypatch.setattr(losses, "pairwise_squared_distances", counting)
+    monkeypatch.setattr(losses, "_pooled_squared_distances", counting)
     losses.mmd2(torch.randn(10, 3), torch.randn(12, 3))
-    assert len(calls) == 1
+    assert calls == [22]
 
 
 def test_mmd_is_differentiable_and_bandwidth_is_not():

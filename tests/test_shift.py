@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from skdomain.datasets._clusters import log_observables, make_cluster_profiles
 from skdomain.nn import mmd2
 from skdomain.plotting import plot_shift_report
-from skdomain.shift import classifier_test, feature_tests, mmd_test, shift_report
+from skdomain.shift import (
+    block_mmd_test,
+    classifier_test,
+    feature_tests,
+    mmd_test,
+    shift_report,
+)
 
 
 @settings(max_examples=15, deadline=None)
@@ -20,27 +26,31 @@ def test_permutation_statistic_is_the_biased_mmd2(seed, n, m):
 
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(n, 2)), rng.normal(0.3, 1.0, size=(m, 2))
-    res = mmd_test(a, b, n_permutations=5, standardize=False, random_state=0)
+    # float64 on request (issue 14 made float32 the default, checked to 1e-4).
+    res = mmd_test(a, b, n_permutations=5, standardize=False, dtype="float64", random_state=0)
     expected = float(mmd2(torch.as_tensor(a), torch.as_tensor(b), estimator="biased"))
     assert res.statistic == pytest.approx(expected, rel=1e-6, abs=1e-12)
     assert 1 / 6 <= res.p_value <= 1.0
+    single = mmd_test(a, b, n_permutations=5, standardize=False, random_state=0)
+    assert single.statistic == pytest.approx(expected, rel=1e-4, abs=1e-6)
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 20), m=st.integers(1, 20),
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 20), m=st.integers(2, 20),
        levels=st.integers(2, 50))
-def test_vectorised_bootstrap_auc_equals_roc_auc_score(seed, n, m, levels):
-    """The rank-sum AUC of each bootstrap draw is sklearn's, ties included."""
-    from sklearn.metrics import roc_auc_score
-
-    from skdomain.shift._two_sample import _bootstrap_aucs
+def test_delong_variance_equals_the_placement_value_definition(seed, n, m, levels):
+    """DeLong's variance from ranks equals the explicit double loop, ties included
+    (the bootstrap it replaced in issue 14 ignored that the scores were fitted)."""
+    from skdomain.shift._two_sample import _delong_variance
 
     rng = np.random.default_rng(seed)
-    scores = rng.integers(0, levels, n + m) / levels  # few levels: many ties
-    draws = np.array([np.r_[rng.integers(0, n, n), rng.integers(n, n + m, m)] for _ in range(7)])
-    domain = np.r_[np.zeros(n), np.ones(m)]
-    expected = [roc_auc_score(domain, scores[d]) for d in draws]
-    np.testing.assert_allclose(_bootstrap_aucs(scores, draws, n, chunk=3), expected, atol=1e-12)
+    neg, pos = rng.integers(0, levels, n) / levels, rng.integers(0, levels, m) / levels
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    expected = psi.mean(1).var(ddof=1) / m + psi.mean(0).var(ddof=1) / n
+    auc = psi.mean()
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    hanley = (auc * (1 - auc) + (m - 1) * (q1 - auc**2) + (n - 1) * (q2 - auc**2)) / (n * m)
+    assert _delong_variance(neg, pos) == pytest.approx(max(expected, hanley), abs=1e-12)
 
 
 def _features(n, flavour, seed):
@@ -49,7 +59,7 @@ def _features(n, flavour, seed):
 
 def test_default_cluster_shift_is_found_but_hard_to_see_in_the_integrated_quantities():
     source, target = _features(600, "magneticum", 0), _features(600, "tng", 1)
-    table = shift_report(source, target, n_permutations=200, n_bootstrap=200, random_state=0)
+    table = shift_report(source, target, n_permutations=200, random_state=0)
     joint = table.set_index("test")
     assert joint.loc["MMD", "p_value"] < 0.01
     assert joint.loc["classifier AUC", "ci_low"] > 0.5
@@ -83,7 +93,7 @@ def test_classifier_test_false_positives_and_power():
     from sklearn.linear_model import LogisticRegression
 
     same = [classifier_test(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)),
-                            classifier=LogisticRegression(), cv=3, n_bootstrap=0,
+                            classifier=LogisticRegression(), cv=3,
                             random_state=i).p_value < 0.05 for i in range(20)]
     assert sum(same) <= 4
     shifted = classifier_test(rng.normal(size=(100, 3)), rng.normal(0.8, 1, size=(100, 3)),
@@ -111,8 +121,22 @@ def test_bad_inputs_get_clear_errors():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         shift_report(bad, a)
-    with pytest.raises(ValueError, match="n_permutations"):
-        mmd_test(a, a, n_permutations=0)
+    for bad in (0, True, 2.5, -3):
+        with pytest.raises(ValueError, match="n_permutations"):
+            mmd_test(a, a, n_permutations=bad)
+    for multipliers in ([], [1.0, 0.0], [-1.0]):
+        with pytest.raises(ValueError, match="bandwidth_multipliers"):
+            mmd_test(a, a, bandwidth_multipliers=multipliers)
+    with pytest.raises(ValueError, match="dtype"):
+        mmd_test(a, a, dtype="float16")
+    with pytest.raises(ValueError, match="cv"):
+        classifier_test(a[:3], a, cv=5)
+    with pytest.raises(ValueError, match="cv"):
+        classifier_test(a, a, cv=True)
+    with pytest.raises(ValueError, match="block_size"):
+        block_mmd_test(a, a, block_size=15)
+    with pytest.raises(ValueError, match="block_size"):
+        block_mmd_test(a, a, block_size=1)
     with pytest.raises(ValueError, match="test"):
         feature_tests(a, a, test="t")
     with pytest.raises(ValueError, match="columns"):
@@ -122,7 +146,7 @@ def test_bad_inputs_get_clear_errors():
 def test_report_plot():
     rng = np.random.default_rng(0)
     table = shift_report(rng.normal(size=(50, 4)), rng.normal(size=(50, 4)),
-                         n_permutations=20, n_bootstrap=20, random_state=0)
+                         n_permutations=20, random_state=0)
     fig = plot_shift_report(table, title="t")
     assert len(fig.axes[0].patches) == 4
     with pytest.raises(ValueError, match="columns"):
@@ -141,3 +165,34 @@ def test_latent_mmd_is_scale_free_and_sees_shifts():
     assert latent_mmd(identity, a, b + 0.7) > 5 * latent_mmd(identity, a, b)
     constant = FunctionTransformer(lambda X: np.ones((len(X), 2)))
     assert latent_mmd(constant, a, b) == 0.0
+
+
+def test_constant_columns_are_reported_and_the_others_still_tested():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
+    a[:, 0] = b[:, 0] = 2.0
+    b[:, 2] += 1.0
+    for test in ("ks", "anderson"):
+        table = feature_tests(a, b, test=test)
+        assert table["constant"].tolist() == [True, False, False]
+        assert np.isnan(table.loc[0, "p_value"]) and not table.loc[0, "rejected"]
+        assert table["rejected"].tolist() == [False, False, True]
+    report = shift_report(a, b, n_permutations=50, random_state=0)
+    assert report["rejected"].tolist() == [True, True, False, False, True]
+
+
+def test_rounding_noise_is_not_a_shift():
+    """Samples that differ by one ulp of their magnitude: MMD near zero, no rejection
+    (before issue 14 the median heuristic fitted the bandwidth to the rounding)."""
+    import torch
+
+    x = np.ones((20, 2))
+    y = np.nextafter(x, 2.0)
+    assert float(mmd2(torch.as_tensor(x), torch.as_tensor(y), estimator="biased")) < 1e-4
+    assert mmd_test(x, y, n_permutations=50, random_state=0).p_value > 0.5
+
+
+def test_identical_copies_give_auc_one_half():
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    res = classifier_test(x, x.copy(), random_state=0)
+    assert res.ci_low <= 0.5 <= res.ci_high and res.p_value > 0.05

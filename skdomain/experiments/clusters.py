@@ -215,7 +215,7 @@ def run_seed(config: ClustersConfig, seed: int, *, verbose: bool = True) -> dict
               for name in NETWORKS]
     shift = shift_report(log_observables(X_val), log_observables(X_test),
                          n_permutations=config.n_permutations,
-                         n_bootstrap=config.n_bootstrap, random_state=seed)
+                         random_state=seed)
     return {
         "scores": scores,
         "predictions": pd.concat(predictions, ignore_index=True),

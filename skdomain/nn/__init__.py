@@ -22,6 +22,7 @@ from ._contrastive import (
 )
 from ._losses import (
     DEFAULT_BANDWIDTH_MULTIPLIERS,
+    bandwidth_floor,
     coral_loss,
     domain_adversarial_loss,
     entropy_loss,
@@ -31,6 +32,7 @@ from ._losses import (
     mmd2,
     mmd2_linear,
     pairwise_squared_distances,
+    pooled_bandwidths,
 )
 from ._modules import (
     CosineHead,
@@ -109,7 +111,9 @@ __all__ = [
     "fisher_loss",
     "gaussian_kernel",
     "latent_dimension",
+    "bandwidth_floor",
     "median_heuristic_sigma2",
+    "pooled_bandwidths",
     "mmd2",
     "mmd2_linear",
     "neighborhood_clustering_loss",

@@ -40,7 +40,7 @@ def plot_shift_report(
     >>> from skdomain.shift import shift_report
     >>> rng = np.random.default_rng(0)
     >>> t = shift_report(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)),
-    ...                  n_permutations=50, n_bootstrap=50, random_state=0)
+    ...                  n_permutations=50, random_state=0)
     >>> fig = plot_shift_report(t)
     >>> len(fig.axes)
     1

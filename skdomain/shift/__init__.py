@@ -7,8 +7,10 @@ fitted model.
 """
 
 from ._two_sample import (
+    BlockMMDTestResult,
     ClassifierTestResult,
     MMDTestResult,
+    block_mmd_test,
     classifier_test,
     feature_tests,
     latent_mmd,
@@ -17,6 +19,8 @@ from ._two_sample import (
 )
 
 __all__ = [
+    "BlockMMDTestResult",
+    "block_mmd_test",
     "ClassifierTestResult",
     "MMDTestResult",
     "classifier_test",

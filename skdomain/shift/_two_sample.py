@@ -1,12 +1,14 @@
 """Is the target domain out of domain? Two-sample tests of source against target.
 
-Three complementary views, one call (:func:`shift_report`) returning them as a
+Three complementary views (and :func:`block_mmd_test` for samples too large
+for a kernel matrix), one call (:func:`shift_report`) returning them as a
 tidy pandas table:
 
 - :func:`mmd_test`: kernel maximum mean discrepancy with a permutation p-value,
   sensitive to any difference of the joint distributions;
 - :func:`classifier_test`: can a classifier tell source from target? Out-of-fold
-  ROC AUC with a bootstrap confidence interval (0.5 = indistinguishable);
+  ROC AUC, cross-fitted, with a rank-sum p-value and a DeLong interval
+  (0.5 = indistinguishable);
 - :func:`feature_tests`: one Kolmogorov-Smirnov (or Anderson-Darling) test per
   feature with a multiple-testing correction, which shows how much of the shift
   is visible in one-dimensional histograms.
@@ -27,17 +29,27 @@ import torch
 from scipy import stats
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from ..nn import DEFAULT_BANDWIDTH_MULTIPLIERS, gaussian_kernel, mmd2
+from ..nn import DEFAULT_BANDWIDTH_MULTIPLIERS, mmd2
+from ..nn._losses import (
+    MEDIAN_HEURISTIC_MAX_POINTS,
+    _block_weights,
+    _check_bandwidths,
+    _kernel_inplace,
+    _pooled_squared_distances,
+    _weighted_block_sum,
+    pooled_bandwidths,
+)
 
 __all__ = [
     "MMDTestResult",
     "ClassifierTestResult",
     "mmd_test",
+    "block_mmd_test",
+    "BlockMMDTestResult",
     "classifier_test",
     "feature_tests",
     "shift_report",
@@ -83,11 +95,43 @@ def _check_pair(X_source, X_target, *, min_samples: int = 2):
     return Xs, Xt, names
 
 
+def _constant_columns(pooled) -> np.ndarray:
+    """Columns whose spread is within rounding of their magnitude."""
+    spread = pooled.max(0) - pooled.min(0)
+    magnitude = np.abs(pooled).max(0)
+    return spread <= 64 * np.finfo(pooled.dtype).eps * magnitude
+
+
 def _standardize(Xs, Xt):
     pooled = np.concatenate([Xs, Xt])
     mean, scale = pooled.mean(0), pooled.std(0)
-    scale = np.where(scale > 0, scale, 1.0)
-    return (Xs - mean) / scale, (Xt - mean) / scale
+    constant = _constant_columns(pooled)
+    scale = np.where((scale > 0) & ~constant, scale, 1.0)
+    Zs, Zt = (Xs - mean) / scale, (Xt - mean) / scale
+    Zs[:, constant], Zt[:, constant] = 0.0, 0.0  # rounding noise must not become a shift
+    return Zs, Zt
+
+
+def _check_count(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _torch_dtype(dtype):
+    if dtype in ("float32", np.float32, torch.float32):
+        return torch.float32
+    if dtype in ("float64", np.float64, torch.float64, float):
+        return torch.float64
+    raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
+
+
+def _signed_labels(rng, n: int, m: int, count: int, dtype) -> torch.Tensor:
+    """``count`` random label vectors, ``+1/n`` on n rows and ``-1/m`` on the others."""
+    labels = np.full((count, n + m), -1.0 / m)
+    for row in labels:
+        row[rng.permutation(n + m)[:n]] = 1.0 / n
+    return torch.as_tensor(labels, dtype=dtype)
 
 
 def mmd_test(
@@ -97,15 +141,21 @@ def mmd_test(
     n_permutations: int = 500,
     standardize: bool = True,
     bandwidth_multipliers=DEFAULT_BANDWIDTH_MULTIPLIERS,
+    dtype="float32",
     random_state=None,
 ) -> MMDTestResult:
     """Kernel two-sample test: MMD^2 with a permutation p-value.
 
     The statistic is the biased MMD^2 (:func:`skdomain.nn.mmd2`'s kernel: a
-    mean of Gaussians, median-heuristic bandwidths on the pooled sample). The
-    kernel matrix is computed once; all permutations of the domain labels are
-    evaluated together as matrix products. The p-value is
-    ``(1 + #{permuted >= observed}) / (1 + n_permutations)``.
+    mean of Gaussians, median-heuristic bandwidths on the pooled sample, at
+    most 512 points of it, never below :func:`skdomain.nn.bandwidth_floor`).
+    The kernel matrix is built once, in place, in ``dtype``; with the signed
+    labels ``s`` (``1/n`` on the source rows, ``-1/m`` on the target rows)
+    every permutation's statistic is ``s' K s``, so all of them are one batched
+    matrix product ``S K`` (chunks of 256 permutations). The p-value is
+    ``(1 + #{permuted >= observed}) / (1 + n_permutations)``, exact in level
+    for any sample size. Memory: one (n + m)^2 matrix. For samples too large
+    for it use :func:`block_mmd_test`.
 
     Parameters
     ----------
@@ -113,8 +163,11 @@ def mmd_test(
     X_target : array-like of shape (m, n_features)
     n_permutations : int, default=500
     standardize : bool, default=True
-        Z-score every feature with the pooled mean and standard deviation first.
+        Z-score every feature with the pooled mean and standard deviation first
+        (constant columns are set to zero).
     bandwidth_multipliers : sequence of float, default=(0.25, 0.5, 1, 2, 4)
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the kernel matrix and the matrix products.
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -129,32 +182,125 @@ def mmd_test(
     >>> mmd_test(a, b, n_permutations=200, random_state=0).p_value < 0.01
     True
     """
-    if not isinstance(n_permutations, numbers.Integral) or n_permutations < 1:
-        raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}.")
+    n_permutations = _check_count(n_permutations, "n_permutations")
+    torch_dtype = _torch_dtype(dtype)
+    _check_bandwidths(None, bandwidth_multipliers)
     Xs, Xt, _ = _check_pair(X_source, X_target)
     if standardize:
         Xs, Xt = _standardize(Xs, Xt)
     n, m = len(Xs), len(Xt)
-    pooled = torch.as_tensor(np.concatenate([Xs, Xt]))
-    with torch.no_grad():
-        K = gaussian_kernel(pooled, bandwidth_multipliers=bandwidth_multipliers).numpy()
     rng = check_random_state(random_state)
-    labels = np.zeros((n_permutations + 1, n + m))
-    labels[0, :n] = 1.0
-    for row in labels[1:]:
-        row[rng.permutation(n + m)[:n]] = 1.0
-    # For indicator a of the source rows and b = 1 - a:
-    # MMD^2 = a'Ka / n^2 + b'Kb / m^2 - 2 a'Kb / (n m).
-    Ka = labels @ K
-    aKa = np.einsum("pi,pi->p", Ka, labels)
-    total = K.sum()
-    aK1 = Ka.sum(1)
-    bKb = total - 2 * aK1 + aKa
-    aKb = aK1 - aKa
-    statistics = aKa / n**2 + bKb / m**2 - 2 * aKb / (n * m)
+    with torch.no_grad():
+        pooled = torch.as_tensor(np.concatenate([Xs, Xt]), dtype=torch_dtype)
+        kernel = _pooled_squared_distances(pooled)
+        sigma2 = pooled_bandwidths(pooled, kernel, bandwidth_multipliers=bandwidth_multipliers)
+        kernel = _kernel_inplace(kernel, sigma2)
+        statistics = np.empty(n_permutations + 1)
+        for start in range(0, n_permutations + 1, 256):
+            count = min(256, n_permutations + 1 - start)
+            labels = _signed_labels(rng, n, m, count, torch_dtype)
+            if start == 0:
+                labels[0] = torch.as_tensor(np.r_[np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
+            projected = labels @ kernel
+            statistics[start : start + count] = (projected.double() * labels.double()).sum(1)
     observed = statistics[0]
-    p_value = (1 + np.sum(statistics[1:] >= observed - 1e-12)) / (1 + n_permutations)
+    tolerance = 64 * torch.finfo(torch_dtype).eps * max(abs(observed), 1e-3)
+    p_value = (1 + np.sum(statistics[1:] >= observed - tolerance)) / (1 + n_permutations)
     return MMDTestResult(float(observed), float(p_value), int(n_permutations))
+
+
+@dataclass(frozen=True)
+class BlockMMDTestResult:
+    """Result of :func:`block_mmd_test`: mean block MMD^2, its z-score and p-value."""
+
+    statistic: float
+    z: float
+    p_value: float
+    n_blocks: int
+    block_size: tuple[int, int]
+
+
+def block_mmd_test(
+    X_source,
+    X_target,
+    *,
+    block_size: int | None = None,
+    standardize: bool = True,
+    bandwidth_multipliers=DEFAULT_BANDWIDTH_MULTIPLIERS,
+    dtype="float32",
+    random_state=None,
+) -> BlockMMDTestResult:
+    """Block MMD test (Zaremba, Gretton & Blaschko 2013) for samples of any size.
+
+    Both samples are shuffled and cut into ``n_blocks`` blocks of about
+    ``block_size`` rows each; the unbiased MMD^2 of every block pair is
+    computed from a small kernel matrix (blocks batched), so memory is bounded
+    by the blocks, not by ``n^2``. Under the null the block statistics are i.i.d.
+    with mean zero: their mean divided by its standard error is compared with a
+    standard normal (one-sided). The bandwidth is the median heuristic on 512
+    points of the pooled sample. Time O(n * block_size); power is between the
+    linear-time test (block size 2) and the full permutation test (one block):
+    see ``docs/shift.md`` for measured rejection rates.
+
+    Parameters
+    ----------
+    X_source : array-like of shape (n, n_features)
+    X_target : array-like of shape (m, n_features)
+    block_size : int or None, default=None
+        Rows of the smaller sample per block; None uses ``max(2, sqrt(min(n, m)))``.
+    standardize : bool, default=True
+    bandwidth_multipliers : sequence of float, default=(0.25, 0.5, 1, 2, 4)
+    dtype : {"float32", "float64"}, default="float32"
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    BlockMMDTestResult
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(5000, 2)), rng.normal(0.2, 1, size=(5000, 2))
+    >>> block_mmd_test(a, b, random_state=0).p_value < 0.01
+    True
+    """
+    torch_dtype = _torch_dtype(dtype)
+    _check_bandwidths(None, bandwidth_multipliers)
+    Xs, Xt, _ = _check_pair(X_source, X_target, min_samples=4)
+    smaller = min(len(Xs), len(Xt))
+    if block_size is None:
+        block_size = max(2, int(np.sqrt(smaller)))
+    block_size = _check_count(block_size, "block_size", minimum=2)
+    n_blocks = smaller // block_size
+    if n_blocks < 2:
+        raise ValueError(
+            f"block_size={block_size} leaves fewer than 2 blocks for {smaller} samples."
+        )
+    if standardize:
+        Xs, Xt = _standardize(Xs, Xt)
+    rng = check_random_state(random_state)
+    bs, bt = len(Xs) // n_blocks, len(Xt) // n_blocks
+    source = torch.as_tensor(Xs[rng.permutation(len(Xs))[: n_blocks * bs]], dtype=torch_dtype)
+    target = torch.as_tensor(Xt[rng.permutation(len(Xt))[: n_blocks * bt]], dtype=torch_dtype)
+    with torch.no_grad():
+        sample = torch.cat([source[: MEDIAN_HEURISTIC_MAX_POINTS // 2],
+                            target[: MEDIAN_HEURISTIC_MAX_POINTS // 2]])
+        sigma2 = pooled_bandwidths(sample, bandwidth_multipliers=bandwidth_multipliers)
+        source = source.reshape(n_blocks, bs, -1)
+        target = target.reshape(n_blocks, bt, -1)
+        per_chunk = max(1, (1 << 22) // (bs + bt) ** 2)  # ~16 MB of kernel per chunk
+        weights = _block_weights(bs, bt, "unbiased")
+        values = []
+        for start in range(0, n_blocks, per_chunk):
+            pooled = torch.cat([source[start : start + per_chunk],
+                                target[start : start + per_chunk]], dim=1)
+            kernel = _kernel_inplace(_pooled_squared_distances(pooled), sigma2)
+            values.append(_weighted_block_sum(kernel, bs, weights))
+    h = torch.cat(values).numpy()
+    mean, sd = float(h.mean()), float(h.std(ddof=1))
+    z = mean / (sd / np.sqrt(n_blocks)) if sd > 0 else 0.0
+    return BlockMMDTestResult(mean, float(z), float(stats.norm.sf(z)), int(n_blocks),
+                              (int(bs), int(bt)))
 
 
 def classifier_test(
@@ -162,26 +308,37 @@ def classifier_test(
     X_target,
     *,
     classifier=None,
-    cv: int = 5,
-    n_bootstrap: int = 1000,
+    cv: int = 2,
     confidence: float = 0.95,
     random_state=None,
 ) -> ClassifierTestResult:
-    """Classifier two-sample test: out-of-fold ROC AUC of source vs target.
+    """Classifier two-sample test: cross-fitted out-of-fold ROC AUC of source vs target.
 
-    A classifier learns to tell the domains apart in ``cv`` folds; its
-    out-of-fold scores give the AUC (0.5 when the domains are
-    indistinguishable), a percentile bootstrap confidence interval, and the
-    one-sided Mann-Whitney p-value of AUC > 0.5.
+    The pooled sample is cut into ``cv`` stratified folds (identical rows kept
+    in one fold, so that a point never meets its own copy with the other
+    label); a clone of the classifier is fitted on ``cv - 1`` folds and scores
+    the held-out fold. Under the null (same distribution) the held-out domain
+    labels are exchangeable given the held-out scores, so their Mann-Whitney
+    statistic ``U`` has the exact rank-sum null distribution (mean ``n m / 2``,
+    variance ``n m (N + 1) / 12`` with the tie correction); the one-sided
+    p-value of AUC > 0.5 uses its normal approximation with continuity
+    correction. The interval is ``AUC +- z * se`` with the larger of DeLong's and
+    Hanley & McNeil's variances, widened by the continuity correction
+    ``0.5 / (n m)``. The
+    held-out fold is one fold only: summing the rank sums of all folds (full
+    cross-fitting) is not calibrated, because each fold's labels also train the
+    other folds' models (11-12% rejections at alpha = 0.05 in the calibration
+    study of ``docs/shift.md``).
 
     Parameters
     ----------
     X_source, X_target : array-like of shape (n, n_features), (m, n_features)
     classifier : sklearn classifier or None, default=None
-        Needs ``predict_proba``; ``None`` uses a ``HistGradientBoostingClassifier``.
-    cv : int, default=5
-        Stratified folds.
-    n_bootstrap : int, default=1000
+        Needs ``predict_proba`` or ``decision_function``; ``None`` uses a
+        ``HistGradientBoostingClassifier``.
+    cv : int, default=2
+        Folds; the held-out fold is ``1 / cv`` of the data. Each domain needs at
+        least ``cv`` samples.
     confidence : float, default=0.95
     random_state : int, RandomState instance or None, default=None
 
@@ -193,51 +350,82 @@ def classifier_test(
     --------
     >>> X = np.random.default_rng(0).normal(size=(300, 2))
     >>> res = classifier_test(X[:150], X[150:] + 1.0, random_state=0)
-    >>> res.auc > 0.7 and res.ci_low < res.auc < res.ci_high
+    >>> res.auc > 0.7 and res.ci_low < res.auc < res.ci_high and res.p_value < 1e-6
     True
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-    Xs, Xt, _ = _check_pair(X_source, X_target, min_samples=cv)
+    cv = _check_count(cv, "cv", minimum=2)
+    Xs, Xt, _ = _check_pair(X_source, X_target)
+    if min(len(Xs), len(Xt)) < cv:
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} samples per domain, got "
+            f"{len(Xs)} source and {len(Xt)} target samples."
+        )
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     if classifier is None:
         classifier = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
     X = np.concatenate([Xs, Xt])
     domain = np.r_[np.zeros(len(Xs), int), np.ones(len(Xt), int)]
-    folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
-    scores = cross_val_predict(clone(classifier), X, domain, cv=folds, method="predict_proba")
-    scores = scores[:, 1]
-    auc = roc_auc_score(domain, scores)
-    index_s, index_t = np.flatnonzero(domain == 0), np.flatnonzero(domain == 1)
-    draws = [
-        np.r_[rng.choice(index_s, len(index_s)), rng.choice(index_t, len(index_t))]
-        for _ in range(int(n_bootstrap))
-    ]
-    draws = np.array(draws, dtype=np.intp).reshape(-1, len(scores))
-    aucs = _bootstrap_aucs(scores, draws, len(index_s))
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(aucs, [tail, 100 - tail]) if aucs.size else (np.nan, np.nan)
-    p_value = stats.mannwhitneyu(scores[domain == 1], scores[domain == 0],
-                                 alternative="greater").pvalue
-    return ClassifierTestResult(float(auc), float(low), float(high), float(p_value))
+    groups = np.unique(X, axis=0, return_inverse=True)[1].reshape(-1)
+    if len(np.unique(groups)) < len(X):
+        folds = StratifiedGroupKFold(cv, shuffle=True, random_state=seed).split(X, domain, groups)
+    else:
+        folds = StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, domain)
+    u_sum = mean_sum = var_sum = weight_sum = 0.0
+    fold_aucs, fold_vars, fold_weights = [], [], []
+    # One held-out fold: summing the folds' rank sums is not calibrated, because a
+    # fold's labels also train the other folds' models (measured: 11-12% at 5%).
+    for train, test in [next(iter(folds))]:
+        model = clone(classifier).fit(X[train], domain[train])
+        if hasattr(model, "predict_proba"):
+            scores = model.predict_proba(X[test])[:, 1]
+        else:
+            scores = model.decision_function(X[test])
+        y = domain[test]
+        n_k, m_k = int(np.sum(y == 0)), int(np.sum(y == 1))
+        if n_k == 0 or m_k == 0:
+            continue
+        ranks = stats.rankdata(scores)
+        size = n_k + m_k
+        u = ranks[y == 1].sum() - m_k * (m_k + 1) / 2
+        _, tie_counts = np.unique(scores, return_counts=True)
+        tie = np.sum(tie_counts**3 - tie_counts) / (size * (size - 1))
+        u_sum += u
+        mean_sum += n_k * m_k / 2
+        var_sum += n_k * m_k / 12 * (size + 1 - tie)
+        weight_sum += n_k * m_k
+        fold_aucs.append(u / (n_k * m_k))
+        fold_vars.append(_delong_variance(scores[y == 0], scores[y == 1]))
+        fold_weights.append(n_k * m_k)
+    auc = u_sum / weight_sum
+    z_stat = (u_sum - mean_sum - 0.5) / np.sqrt(var_sum) if var_sum > 0 else 0.0
+    p_value = float(stats.norm.sf(z_stat)) if var_sum > 0 else 1.0
+    w = np.asarray(fold_weights, float) / weight_sum
+    se = float(np.sqrt(np.sum(w**2 * np.asarray(fold_vars))))
+    # Continuity correction of the AUC's 1 / (n m) grid, as in the p-value.
+    half = stats.norm.ppf(0.5 + confidence / 2) * se + 0.5 / weight_sum
+    return ClassifierTestResult(float(auc), float(max(auc - half, 0.0)),
+                                float(min(auc + half, 1.0)), p_value)
 
 
-def _bootstrap_aucs(scores, draws, n_source: int, chunk: int = 200) -> np.ndarray:
-    """ROC AUC of every bootstrap draw (rows of ``draws``: source rows, then target rows).
-
-    The Mann-Whitney form of the AUC, ``(rank sum of the target - m (m + 1) / 2) / (n m)``
-    with average ranks for ties, equals ``roc_auc_score`` and needs no loop over draws.
-    """
-    n_target = draws.shape[1] - n_source
-    aucs = np.empty(len(draws))
-    for start in range(0, len(draws), chunk):
-        ranks = stats.rankdata(scores[draws[start : start + chunk]], axis=1)
-        rank_sum = ranks[:, n_source:].sum(axis=1)
-        aucs[start : start + chunk] = (rank_sum - n_target * (n_target + 1) / 2) / (
-            n_source * n_target
-        )
-    return aucs
+def _delong_variance(negative, positive) -> float:
+    """DeLong's variance of the AUC of ``positive`` over ``negative`` scores (ties count 1/2)."""
+    n, m = len(negative), len(positive)
+    if n < 2 or m < 2:
+        return 0.25  # the largest possible: no information
+    ranks = stats.rankdata(np.r_[negative, positive])
+    # Placement values: the fraction of the other sample below each score.
+    v_positive = (ranks[n:] - stats.rankdata(positive)) / n
+    v_negative = 1.0 - (ranks[:n] - stats.rankdata(negative)) / m
+    delong = np.var(v_positive, ddof=1) / m + np.var(v_negative, ddof=1) / n
+    # DeLong's estimate is noisy for small folds; Hanley & McNeil's binormal-free
+    # formula at the observed AUC (the exact null variance at 0.5) bounds it below.
+    auc = (ranks[n:].sum() - m * (m + 1) / 2) / (n * m)
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    hanley = (auc * (1 - auc) + (m - 1) * (q1 - auc**2) + (n - 1) * (q2 - auc**2)) / (n * m)
+    return float(max(delong, hanley))
 
 
 def feature_tests(
@@ -263,7 +451,10 @@ def feature_tests(
     -------
     DataFrame
         One row per feature: ``feature``, ``statistic``, ``p_value``,
-        ``p_adjusted``, ``rejected``.
+        ``p_adjusted``, ``rejected``, ``constant``. Constant columns (spread
+        within rounding of their magnitude) are reported with ``constant=True``
+        and NaN statistics, and left out of the correction; the other columns
+        are tested as usual.
 
     Examples
     --------
@@ -280,23 +471,30 @@ def feature_tests(
             f"correction must be 'fdr_bh', 'bonferroni' or 'none', got {correction!r}."
         )
     Xs, Xt, names = _check_pair(X_source, X_target)
+    constant = _constant_columns(np.concatenate([Xs, Xt]))
     rows = []
     for j, name in enumerate(names):
-        if test == "ks":
+        if constant[j]:
+            rows.append((name, np.nan, np.nan))  # nothing to test: reported, not tested
+        elif test == "ks":
             res = stats.ks_2samp(Xs[:, j], Xt[:, j])
             rows.append((name, res.statistic, res.pvalue))
         else:
             rows.append((name, *_anderson(Xs[:, j], Xt[:, j])))
     table = pd.DataFrame(rows, columns=["feature", "statistic", "p_value"])
     p = table["p_value"].to_numpy()
-    if correction == "bonferroni":
-        adjusted = np.minimum(p * len(p), 1.0)
-    elif correction == "fdr_bh":
-        adjusted = stats.false_discovery_control(p, method="bh")
-    else:
-        adjusted = p
+    tested = ~constant
+    adjusted = np.full(len(p), np.nan)
+    if tested.any():
+        if correction == "bonferroni":
+            adjusted[tested] = np.minimum(p[tested] * tested.sum(), 1.0)
+        elif correction == "fdr_bh":
+            adjusted[tested] = stats.false_discovery_control(p[tested], method="bh")
+        else:
+            adjusted[tested] = p[tested]
     table["p_adjusted"] = adjusted
-    table["rejected"] = adjusted < alpha
+    table["rejected"] = np.where(tested, adjusted < alpha, False)
+    table["constant"] = constant
     return table
 
 
@@ -314,8 +512,8 @@ def shift_report(
     alpha: float = 0.05,
     n_permutations: int = 500,
     classifier=None,
-    cv: int = 5,
-    n_bootstrap: int = 1000,
+    cv: int = 2,
+    n_bootstrap=None,
     feature_test: str = "ks",
     correction: str = "fdr_bh",
     standardize: bool = True,
@@ -330,8 +528,11 @@ def shift_report(
         Significance level of the ``rejected`` column.
     n_permutations : int, default=500
         Permutations of the MMD test.
-    classifier, cv, n_bootstrap
+    classifier, cv
         See :func:`classifier_test`.
+    n_bootstrap : None
+        Deprecated and ignored: the classifier test's interval and p-value are
+        no longer bootstrapped (see :func:`classifier_test`).
     feature_test, correction
         See :func:`feature_tests`.
     standardize : bool, default=True
@@ -351,17 +552,19 @@ def shift_report(
     --------
     >>> rng = np.random.default_rng(0)
     >>> a, b = rng.normal(size=(120, 2)), rng.normal(0.6, 1, size=(120, 2))
-    >>> table = shift_report(a, b, n_permutations=100, n_bootstrap=100, random_state=0)
+    >>> table = shift_report(a, b, n_permutations=100, random_state=0)
     >>> table["test"].tolist()
     ['MMD', 'classifier AUC', 'KS', 'KS']
     >>> bool(table["rejected"].all())
     True
     """
+    if n_bootstrap is not None:
+        warnings.warn("shift_report(n_bootstrap=...) is ignored and will be removed: the "
+                      "classifier test no longer bootstraps.", FutureWarning, stacklevel=2)
     rng = check_random_state(random_state)
     mmd = mmd_test(X_source, X_target, n_permutations=n_permutations,
                    standardize=standardize, random_state=rng)
-    clf = classifier_test(X_source, X_target, classifier=classifier, cv=cv,
-                          n_bootstrap=n_bootstrap, random_state=rng)
+    clf = classifier_test(X_source, X_target, classifier=classifier, cv=cv, random_state=rng)
     features = feature_tests(X_source, X_target, test=feature_test,
                              correction=correction, alpha=alpha)
     joint = pd.DataFrame(
@@ -373,6 +576,7 @@ def shift_report(
         ]
     )
     joint["rejected"] = joint["p_value"] < alpha
+    features = features.drop(columns="constant")
     per_feature = features.assign(
         test="KS" if feature_test == "ks" else "AD", ci_low=np.nan, ci_high=np.nan
     )
