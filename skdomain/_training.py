@@ -195,7 +195,8 @@ class StreamDataset(Dataset):
             block = self.source[unique][inverse]
         else:
             block = self.source[rows]
-        return np.ascontiguousarray(block, dtype=np.float32)
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        return block if block.flags.writeable else block.copy()  # memmaps are read-only
 
     def rows(self, index: torch.Tensor) -> torch.Tensor:
         return self.read(index.cpu().numpy())
