@@ -56,7 +56,8 @@ def test_streamed_fit_gives_the_in_memory_model(h5, cls, y, method):
     from_h5 = cls(**SMALL).fit(h5["X"], y, X_target=h5["X_target"])
     np.testing.assert_allclose(getattr(from_h5, method)(h5["X_target"]), expected, atol=1e-5)
     np.testing.assert_allclose(from_h5.transform(h5["X"]), reference.transform(X), atol=1e-5)
-    from_torch = cls(**SMALL).fit(Pairs(X, y), y, X_target=TensorDataset(torch.from_numpy(X_TARGET)))
+    target = TensorDataset(torch.from_numpy(X_TARGET))
+    from_torch = cls(**SMALL).fit(Pairs(X, y), y, X_target=target)
     np.testing.assert_allclose(getattr(from_torch, method)(Pairs(X_TARGET)), expected, atol=1e-5)
 
 
@@ -89,7 +90,7 @@ def test_streams_are_read_one_batch_at_a_time(monkeypatch):
     monkeypatch.setattr(StreamDataset, "read", spy)
     big = RNG.normal(size=(2100, 3)).astype(np.float32)
     model = MMDRegressor(max_epochs=1, batch_size=128, random_state=0).fit(
-        TensorDataset(torch.from_numpy(big)), big[:, 0], X_target=TensorDataset(torch.from_numpy(big))
+        TensorDataset(torch.from_numpy(big)), big[:, 0], X_target=Pairs(big)
     )
     train_sizes = list(sizes)
     assert max(train_sizes) == 128 and sum(train_sizes) >= 2 * 2100 - 128
@@ -147,7 +148,8 @@ def test_bad_streams_name_the_offending_index(h5, tmp_path):
     with pytest.raises(ValueError, match=r"X_target\[3\] has shape \(1, 6, 5\)"):
         DANNClassifier(**SMALL).fit(h5["X"], Y_CLASS, X_target=Ragged())
     with pytest.raises(ValueError, match="X_target has sample shape"):
-        DANNClassifier(**SMALL).fit(h5["X"], Y_CLASS, X_target=TensorDataset(torch.zeros(4, 1, 5, 5)))
+        small = TensorDataset(torch.zeros(4, 1, 5, 5))
+        DANNClassifier(**SMALL).fit(h5["X"], Y_CLASS, X_target=small)
     with pytest.raises(ValueError, match="X has 70 samples but y has 90"):
         DANNClassifier(**SMALL).fit(h5["X_target"], Y_CLASS)
     with pytest.raises(ValueError, match="expecting 1 features"):

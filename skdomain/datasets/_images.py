@@ -136,7 +136,9 @@ def _open_hdf5(path: Path, key: str | None):
     h5py = _require("h5py", "h5py")
     handle = h5py.File(path, "r")
     names = []
-    handle.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+    handle.visititems(
+        lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None
+    )
     if key is None:
         if len(names) != 1:
             handle.close()

@@ -98,7 +98,7 @@ def detect_galaxies(frame, *, min_area=30, max_sources=300, n_sigma=3.0):
     catalog = SourceCatalog(frame - sky, segments)
     flux = np.asarray(catalog.segment_flux)
     order = np.argsort(flux)[::-1][:max_sources]
-    return np.column_stack([catalog.xcentroid, catalog.ycentroid])[order]
+    return np.column_stack([catalog.x_centroid, catalog.y_centroid])[order]
 
 
 def normalize_stamps(stamps):
