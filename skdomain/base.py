@@ -618,12 +618,17 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, *sample_shape)
-            Source inputs (tabular data or images, channels first).
+            Source inputs (tabular data or images, channels first). An
+            ``h5py.Dataset``, a ``numpy.memmap`` or a torch ``Dataset`` is
+            streamed in batches (see ``num_workers``), never read whole, and
+            checked batch by batch; it trains the same model as the equivalent
+            array.
         y : array-like of shape (n_samples,)
-            Source labels.
+            Source labels (in memory).
         X_target : array-like of shape (n_target, ...), default=None
-            Unlabeled target inputs with the same sample shape as ``X``. Without
-            it the estimator is an ordinary supervised model.
+            Unlabeled target inputs with the same sample shape as ``X`` (also
+            streamed when out-of-core). Without it the estimator is an
+            ordinary supervised model.
 
         Returns
         -------
