@@ -127,15 +127,15 @@ class StreamDataset(Dataset):
     def __getstate__(self):
         state = dict(self.__dict__)
         if _is_h5py_dataset(self.source):  # h5py objects do not pickle: reopen by name
-            state["source"] = ("h5py", self.source.file.filename, self.source.name)
+            handle = self.source.file
+            state["source"] = ("h5py", type(handle), handle.filename, self.source.name)
         return state
 
     def __setstate__(self, state):
         source = state["source"]
-        if isinstance(source, tuple) and len(source) == 3 and source[0] == "h5py":
-            import h5py
-
-            state["source"] = h5py.File(source[1], "r")[source[2]]
+        if isinstance(source, tuple) and len(source) == 4 and source[0] == "h5py":
+            _, file_class, filename, name = source
+            state["source"] = file_class(filename, "r")[name]
         self.__dict__.update(state)
 
     def subset(self, rows, y=None) -> StreamDataset:

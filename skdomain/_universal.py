@@ -344,7 +344,10 @@ class UniversalDAClassifier(BaseDeepClassifier):
     def _fit(self, X, y, X_target, *, epochs, continue_training):
         # Inputs of the contrastive pre-training, read by _build_network (validated
         # by then); never kept on the fitted estimator.
-        if self.pretrain_epochs > 0 and (is_streaming(X) or is_streaming(X_target)):
+        out_of_core = [
+            v for v in (X, X_target) if is_streaming(v) and not isinstance(v, np.ndarray)
+        ]
+        if self.pretrain_epochs > 0 and out_of_core:
             raise ValueError(
                 "pretrain_epochs > 0 needs X and X_target in memory (the contrastive "
                 "pre-training reads all rows); pass arrays or set pretrain_epochs=0."

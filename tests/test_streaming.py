@@ -154,3 +154,8 @@ def test_bad_streams_name_the_offending_index(h5, tmp_path):
         DANNClassifier(**SMALL).fit(h5["X_target"], Y_CLASS)
     with pytest.raises(ValueError, match="expecting 1 features"):
         clf.predict(TensorDataset(torch.zeros(3, 2, 6, 6)))
+
+
+def test_contrastive_pretraining_refuses_out_of_core_data(h5):
+    with pytest.raises(ValueError, match="pretrain_epochs > 0 needs X and X_target in memory"):
+        UniversalDAClassifier(**SMALL, pretrain_epochs=1).fit(X, Y_CLASS, X_target=h5["X_target"])
