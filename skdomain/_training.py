@@ -3,28 +3,48 @@
 skorch runs the epochs, callbacks, history, early stopping and devices; we plug
 in at its documented extension points:
 
-- ``get_iterator``: batches are sliced from tensors that already sit on the
-  training device (no per-sample ``DataLoader`` collation: small tabular models
-  train several times faster);
+- ``get_iterator``: in-memory data is sliced from tensors that already sit on
+  the training device (no per-sample ``DataLoader`` collation: small tabular
+  models train several times faster); out-of-core data (:class:`StreamDataset`:
+  an ``h5py.Dataset``, a ``numpy.memmap`` or a torch ``Dataset``) is read one
+  batch at a time through a :class:`~torch.utils.data.DataLoader` (workers,
+  pinned memory on CUDA), validated batch by batch, never read whole. Both
+  paths draw the same batch indices from the same generator, so they train
+  the same model;
 - ``train_step_single``: each source batch is paired with a target batch of the
   same size, drawn from a reshuffled cycle over the target data, and the
   objective (the skorch *criterion*) returns the loss terms;
 - ``validation_step``: the task loss on held-out source data.
+
+When a skorch scoring callback (``EpochScoring``, ``BatchScoring``) is
+attached, the steps also return the network's outputs on the batch (computed
+in evaluation mode), and ``predict`` / ``predict_proba`` of the net give class
+indices / probabilities for classifiers, so that scorers such as
+``"accuracy"`` work.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from torch.utils.data import Dataset
+from skorch.callbacks.scoring import ScoringBase
+from torch.utils.data import DataLoader, Dataset
 
 from . import _precision
 from .exceptions import DivergedError
 
-__all__ = ["ArrayDataset", "TargetSampler", "DomainAdaptationNet", "TermAverages"]
+__all__ = [
+    "ArrayDataset",
+    "StreamDataset",
+    "TargetSampler",
+    "DomainAdaptationNet",
+    "TermAverages",
+    "is_streaming",
+]
 
 
 class ArrayDataset(Dataset):
@@ -40,48 +60,227 @@ class ArrayDataset(Dataset):
     def __getitem__(self, index):
         return self.X[index], (None if self.y is None else self.y[index])
 
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        return self.X[index.to(self.X.device)]
 
-class _Batches:
-    """Iterates over an :class:`ArrayDataset` in (optionally shuffled) batches.
+
+def _is_h5py_dataset(X) -> bool:
+    return type(X).__module__.startswith("h5py") and type(X).__name__ == "Dataset"
+
+
+def is_streaming(X) -> bool:
+    """Whether ``X`` is out-of-core data that is read batch by batch.
+
+    ``h5py.Dataset``, ``numpy.memmap`` and torch ``Dataset`` objects (other than
+    our in-memory :class:`ArrayDataset`) are streamed.
+    """
+    if isinstance(X, StreamDataset):
+        return True
+    if isinstance(X, np.memmap) or _is_h5py_dataset(X):
+        return True
+    return isinstance(X, Dataset) and not isinstance(X, ArrayDataset)
+
+
+class StreamDataset(Dataset):
+    """Rows of out-of-core data, read and validated one batch at a time.
+
+    Parameters
+    ----------
+    source : h5py.Dataset, numpy.memmap or torch Dataset
+        The samples. A torch ``Dataset`` item is the sample (array or tensor),
+        or a tuple ``(sample,)`` or ``(sample, label)`` (the label is ignored:
+        labels are passed to ``fit`` as ``y``).
+    y : torch.Tensor, optional
+        Labels of the rows (kept in memory: they are small).
+    rows : ndarray of int, optional
+        The subset of rows of ``source`` this dataset exposes (a train or
+        validation split); all rows by default.
+    name : str
+        How the data is called in error messages (``"X"``, ``"X_target"``).
+
+    Indexing with an array of indices returns the batch ``(X, y)`` as float32
+    tensors; a sample with a non-finite value or the wrong shape raises a
+    ``ValueError`` naming its index in ``source``.
+    """
+
+    def __init__(self, source, y=None, *, rows=None, name: str = "X"):
+        if isinstance(source, StreamDataset):
+            source = source.source
+        self.source = source
+        self.y = y
+        self.rows_ = None if rows is None else np.asarray(rows, dtype=np.int64)
+        self.name = name
+        self._array_like = isinstance(source, np.ndarray) or _is_h5py_dataset(source)
+        try:
+            n = len(source)
+        except TypeError as error:
+            raise ValueError(
+                f"{name} is a torch Dataset without __len__; streaming needs its length."
+            ) from error
+        self.n_source = int(n)
+        if self._array_like:
+            self.sample_shape = tuple(int(d) for d in source.shape[1:])
+        else:
+            if self.n_source == 0:
+                raise ValueError(f"{name} is an empty Dataset.")
+            self.sample_shape = tuple(self._item(0).shape)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if _is_h5py_dataset(self.source):  # h5py objects do not pickle: reopen by name
+            handle = self.source.file
+            state["source"] = ("h5py", type(handle), handle.filename, self.source.name)
+        return state
+
+    def __setstate__(self, state):
+        source = state["source"]
+        if isinstance(source, tuple) and len(source) == 4 and source[0] == "h5py":
+            _, file_class, filename, name = source
+            state["source"] = file_class(filename, "r")[name]
+        self.__dict__.update(state)
+
+    def subset(self, rows, y=None) -> StreamDataset:
+        rows = np.asarray(rows, dtype=np.int64)
+        base = rows if self.rows_ is None else self.rows_[rows]
+        return StreamDataset(self.source, y, rows=base, name=self.name)
+
+    def __len__(self) -> int:
+        return self.n_source if self.rows_ is None else len(self.rows_)
+
+    def _item(self, i: int) -> torch.Tensor:
+        item = self.source[i]
+        if isinstance(item, (tuple, list)):
+            if len(item) not in (1, 2):
+                raise ValueError(
+                    f"{self.name}[{i}]: the Dataset returned a tuple of {len(item)} "
+                    "elements; expected a sample, (sample,) or (sample, label)."
+                )
+            item = item[0]
+        if not isinstance(item, (torch.Tensor, np.ndarray)):
+            raise ValueError(
+                f"{self.name}[{i}]: the Dataset returned {type(item).__name__}; expected "
+                "an array or tensor sample, (sample,) or (sample, label)."
+            )
+        return torch.as_tensor(np.asarray(item) if isinstance(item, np.ndarray) else item)
+
+    def read(self, index) -> torch.Tensor:
+        """The float32 samples at positions ``index`` (validated)."""
+        index = np.asarray(index, dtype=np.int64).reshape(-1)
+        rows = index if self.rows_ is None else self.rows_[index]
+        if self._array_like:
+            X = torch.from_numpy(self._read_array(rows))
+        else:
+            items = [self._item(int(i)) for i in rows]
+            for i, item in zip(rows, items, strict=True):
+                if tuple(item.shape) != self.sample_shape:
+                    raise ValueError(
+                        f"{self.name}[{int(i)}] has shape {tuple(item.shape)}, but the "
+                        f"first sample has {self.sample_shape}."
+                    )
+            X = torch.stack(items).to(torch.float32)
+        flat = X.reshape(X.shape[0], -1)
+        # A sum is non-finite if any term is (or, rarely, if it overflows): a cheap
+        # first pass, the exact per-element check only when it fails.
+        if not bool(torch.isfinite(flat.sum(dim=1)).all()):
+            finite = torch.isfinite(flat).all(dim=1)
+        else:
+            finite = None
+        if finite is not None and not bool(finite.all()):
+            bad = int(rows[int(torch.nonzero(~finite)[0])])
+            raise ValueError(
+                f"{self.name}[{bad}] contains NaN or infinity. Fill masked pixels first "
+                "(skdomain.datasets.load_images does, with a mask channel if asked)."
+            )
+        return X
+
+    def _read_array(self, rows: np.ndarray) -> np.ndarray:
+        if rows.size and np.all(np.diff(rows) == 1):  # a contiguous block: one slice
+            block = self.source[int(rows[0]) : int(rows[-1]) + 1]
+        elif _is_h5py_dataset(self.source):
+            # h5py's fancy indexing is slow (~10 ms a row): read a short span whole,
+            # else row by row (one hyperslab each) into one array.
+            low, high = int(rows.min()), int(rows.max()) + 1
+            if high - low <= 4 * rows.size:
+                block = self.source[low:high][rows - low]
+            else:
+                block = np.empty((rows.size, *self.source.shape[1:]), dtype=self.source.dtype)
+                for k, i in enumerate(rows):
+                    block[k] = self.source[int(i)]
+        else:
+            block = self.source[rows]
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        return block if block.flags.writeable else block.copy()  # memmaps are read-only
+
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        return self.read(index.cpu().numpy())
+
+    def __getitem__(self, index):
+        index = np.asarray(index, dtype=np.int64)
+        y = None if self.y is None else self.y[torch.from_numpy(index)]
+        return self.read(index), y
+
+
+class _BatchIndices:
+    """Batch indices over ``n`` rows, optionally shuffled (a batch sampler).
 
     When training, a last batch of a single sample is dropped (batch norm cannot
     train on it) unless it is the only batch.
     """
 
-    def __init__(self, dataset: ArrayDataset, batch_size: int, shuffle: bool, generator=None):
-        self.dataset = dataset
-        self.batch_size = max(1, min(int(batch_size), len(dataset)))
+    def __init__(self, n: int, batch_size: int, shuffle: bool, generator=None):
+        self.n = n
+        self.batch_size = max(1, min(int(batch_size), n))
         self.shuffle = shuffle
         self.generator = generator
 
-    def _n_batches(self) -> int:
-        n = len(self.dataset)
-        full, rest = divmod(n, self.batch_size)
+    def __len__(self) -> int:
+        full, rest = divmod(self.n, self.batch_size)
         if self.shuffle and rest == 1 and full > 0:
             return full
         return full + (rest > 0)
 
+    def __iter__(self):
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else None
+        for b in range(len(self)):
+            start = b * self.batch_size
+            stop = min(start + self.batch_size, self.n)
+            yield slice(start, stop) if order is None else order[start:stop]
+
+
+class _Batches:
+    """Iterates over an :class:`ArrayDataset` in (optionally shuffled) batches."""
+
+    def __init__(self, dataset: ArrayDataset, batch_size: int, shuffle: bool, generator=None):
+        self.dataset = dataset
+        self.indices = _BatchIndices(len(dataset), batch_size, shuffle, generator)
+
     def __len__(self) -> int:
-        return self._n_batches()
+        return len(self.indices)
 
     def __iter__(self):
-        n = len(self.dataset)
         device = self.dataset.X.device
-        if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).to(device)
-        else:
-            order = None
-        for b in range(self._n_batches()):
-            start = b * self.batch_size
-            stop = min(start + self.batch_size, n)
-            if order is None:
-                X = self.dataset.X[start:stop]
-                y = None if self.dataset.y is None else self.dataset.y[start:stop]
+        for index in self.indices:
+            if not isinstance(index, slice):
+                index = index.to(device)
+            X = self.dataset.X[index]
+            yield X, (None if self.dataset.y is None else self.dataset.y[index])
+
+
+class _StreamIndices(torch.utils.data.Sampler):
+    """The same batches as :class:`_BatchIndices`, as arrays for a DataLoader."""
+
+    def __init__(self, indices: _BatchIndices):
+        self.indices = indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self):
+        for index in self.indices:
+            if isinstance(index, slice):
+                yield np.arange(index.start, index.stop)
             else:
-                index = order[start:stop]
-                X = self.dataset.X[index]
-                y = None if self.dataset.y is None else self.dataset.y[index]
-            yield X, y
+                yield index.numpy()
 
 
 class TargetSampler:
@@ -92,8 +291,10 @@ class TargetSampler:
     target row is seen once per pass whatever the relative domain sizes.
     """
 
-    def __init__(self, X_target: torch.Tensor, generator: torch.Generator):
-        self.X_target = X_target
+    def __init__(self, X_target, generator: torch.Generator):
+        # A tensor on the training device, or a StreamDataset read batch by batch.
+        self.X_target = X_target if isinstance(X_target, StreamDataset) else ArrayDataset(X_target)
+        self.n = len(self.X_target)
         self.generator = generator
         self._order = torch.empty(0, dtype=torch.long)
 
@@ -102,13 +303,13 @@ class TargetSampler:
         needed = size
         while needed > 0:
             if self._order.numel() == 0:
-                self._order = torch.randperm(self.X_target.shape[0], generator=self.generator)
+                self._order = torch.randperm(self.n, generator=self.generator)
             take = self._order[:needed]
             self._order = self._order[needed:]
             chunks.append(take)
             needed -= take.numel()
         index = torch.cat(chunks) if len(chunks) > 1 else chunks[0]
-        return self.X_target[index.to(self.X_target.device)]
+        return self.X_target.rows(index)
 
 
 class TermAverages(Callback):
@@ -140,17 +341,51 @@ class DomainAdaptationNet(NeuralNet):
     steps_done: int = 0
     precision: str = "32"
     grad_scaler: torch.amp.GradScaler | None = None
+    #: Worker processes of the DataLoader that reads out-of-core data.
+    num_workers: int = 0
+    #: Whether the head's outputs are class scores (``predict`` gives indices).
+    classifier: bool = False
 
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if training else max(self.batch_size, 1024)
-        return _Batches(dataset, batch_size, shuffle=training, generator=self.batch_generator)
+        generator = self.batch_generator if training else None
+        if isinstance(dataset, ArrayDataset):
+            return _Batches(dataset, batch_size, shuffle=training, generator=generator)
+        if not isinstance(dataset, StreamDataset):
+            dataset = StreamDataset(dataset)
+        indices = _BatchIndices(len(dataset), batch_size, shuffle=training, generator=generator)
+        return DataLoader(
+            dataset,
+            batch_size=None,
+            sampler=_StreamIndices(indices),
+            num_workers=self.num_workers,
+            pin_memory=str(self.device).startswith("cuda"),
+            persistent_workers=False,
+        )
+
+    def _wants_predictions(self) -> bool:
+        return any(isinstance(cb, ScoringBase) for _, cb in getattr(self, "callbacks_", []))
+
+    def _outputs(self, x: torch.Tensor):
+        """Head outputs in evaluation mode, for skorch's scoring callbacks."""
+        if not self._wants_predictions():
+            return None
+        training = self.module_.training
+        self.module_.eval()
+        with torch.no_grad():
+            out = self.module_(x)
+        self.module_.train(training)
+        return out
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         x_source, y_source = batch
+        x_source = x_source.to(self.device, non_blocking=True)
+        if y_source is not None:
+            y_source = y_source.to(self.device, non_blocking=True)
         x_target = None
         if self.target_sampler is not None:
-            x_target = self.target_sampler.draw(x_source.shape[0])
+            x_target = self.target_sampler.draw(x_source.shape[0]).to(self.device)
         progress = min(self.steps_done / max(self.total_steps, 1), 1.0)
         with _precision.autocast(self.device, self.precision):
             terms = self.criterion_(self.module_, x_source, y_source, x_target, progress)
@@ -169,7 +404,7 @@ class DomainAdaptationNet(NeuralNet):
         for name, value in recorded.items():
             if name != "loss":
                 self.history.record_batch(name, value)
-        return {"loss": terms["loss"].detach(), "y_pred": None}
+        return {"loss": terms["loss"].detach(), "y_pred": self._outputs(x_source)}
 
     def train_step(self, batch, **fit_params):
         if self.grad_scaler is None:
@@ -179,11 +414,22 @@ class DomainAdaptationNet(NeuralNet):
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         x, y = batch
+        x, y = x.to(self.device), y.to(self.device)
         with torch.no_grad():
             loss = self.criterion_.validation_loss(self.module_, x, y)
-        return {"loss": loss, "y_pred": None}
+        return {"loss": loss, "y_pred": self._outputs(x)}
 
-    def train(self, dataset: ArrayDataset, valid: ArrayDataset | None, epochs: int):
+    def predict_proba(self, X):
+        """Class probabilities (classifiers) or outputs of the head, as numpy."""
+        out = torch.as_tensor(np.concatenate([p.cpu().numpy() for p in self.forward_iter(X)]))
+        return (torch.softmax(out, dim=1) if self.classifier else out).numpy()
+
+    def predict(self, X):
+        """Encoded class indices (classifiers) or outputs of the head (regressors)."""
+        proba = self.predict_proba(X)
+        return proba.argmax(axis=1) if self.classifier else proba
+
+    def train(self, dataset, valid, epochs: int):
         """Run ``epochs`` epochs on ``dataset`` (validating on ``valid`` if given)."""
         if not self.initialized_:
             self.initialize()
@@ -201,11 +447,15 @@ class DomainAdaptationNet(NeuralNet):
             self.notify("on_train_end", X=dataset, y=None)
         return self
 
-    def infer_batches(self, X: torch.Tensor, function) -> torch.Tensor:
-        """Apply ``function(module, batch)`` to ``X`` in evaluation mode, batch by batch."""
+    def infer_batches(self, X, function) -> torch.Tensor:
+        """Apply ``function(module, batch)`` to ``X`` in evaluation mode, batch by batch.
+
+        ``X`` is a tensor, or out-of-core data streamed through a DataLoader.
+        """
         self._set_training(False)
+        dataset = X if isinstance(X, StreamDataset) else ArrayDataset(X)
         outputs = []
         with torch.no_grad():
-            for xb, _ in self.get_iterator(ArrayDataset(X), training=False):
-                outputs.append(function(self.module_, xb.to(self.device)))
+            for xb, _ in self.get_iterator(dataset, training=False):
+                outputs.append(function(self.module_, xb.to(self.device)).cpu())
         return torch.cat(outputs)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
+from ._training import is_streaming
 from .base import BaseDeepClassifier, Parameter, _to_tensor, interval, one_of
 from .nn import (
     DISCRIMINATOR,
@@ -343,6 +344,14 @@ class UniversalDAClassifier(BaseDeepClassifier):
     def _fit(self, X, y, X_target, *, epochs, continue_training):
         # Inputs of the contrastive pre-training, read by _build_network (validated
         # by then); never kept on the fitted estimator.
+        out_of_core = [
+            v for v in (X, X_target) if is_streaming(v) and not isinstance(v, np.ndarray)
+        ]
+        if self.pretrain_epochs > 0 and out_of_core:
+            raise ValueError(
+                "pretrain_epochs > 0 needs X and X_target in memory (the contrastive "
+                "pre-training reads all rows); pass arrays or set pretrain_epochs=0."
+            )
         self._pretrain_data = [X] if X_target is None else [X, X_target]
         try:
             super()._fit(X, y, X_target, epochs=epochs, continue_training=continue_training)

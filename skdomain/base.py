@@ -53,7 +53,14 @@ from torch import nn
 
 from . import _precision, distributed
 from ._compat import Interval, StrOptions, _fit_context
-from ._training import ArrayDataset, DomainAdaptationNet, TargetSampler, TermAverages
+from ._training import (
+    ArrayDataset,
+    DomainAdaptationNet,
+    StreamDataset,
+    TargetSampler,
+    TermAverages,
+    is_streaming,
+)
 from .nn import (
     ClassificationObjective,
     DeepMergeEncoder,
@@ -255,6 +262,13 @@ _SHARED_PARAMETERS = (
         """Continue from the fitted network instead of starting afresh: train on
         one pair of domains, then call ``fit`` on another (transfer learning).""",
     ),
+    Parameter(
+        "num_workers", 0, [interval("integer", 0)], "int",
+        """Worker processes of the ``DataLoader`` that reads out-of-core inputs
+        (an ``h5py.Dataset``, a ``numpy.memmap`` or a torch ``Dataset``, streamed
+        in batches, never read whole); 0 reads in the main process. In-memory
+        arrays do not use it.""",
+    ),
 )
 
 # Every subclass of BaseDeepEstimator, by "module.qualname", as it is defined.
@@ -307,6 +321,22 @@ def _to_tensor(X: np.ndarray, device: str, dtype=torch.float32) -> torch.Tensor:
     if not X.flags.writeable:  # torch cannot wrap read-only memory (e.g. memmaps)
         X = X.copy()
     return torch.as_tensor(X, dtype=dtype).to(device)
+
+
+def _sample_shape(X) -> tuple:
+    return X.sample_shape if isinstance(X, StreamDataset) else tuple(X.shape[1:])
+
+
+def _data_on(X, device: str):
+    """In-memory data as a tensor on ``device``; out-of-core data stays where it is."""
+    return X if isinstance(X, StreamDataset) else _to_tensor(X, device)
+
+
+def _dataset(X, y: torch.Tensor, device: str):
+    """The skorch dataset of ``(X, y)``: tensors on the device, or a stream (y on CPU)."""
+    if isinstance(X, StreamDataset):
+        return StreamDataset(X.source, y.cpu(), rows=X.rows_, name=X.name)
+    return ArrayDataset(_to_tensor(X, device), y)
 
 
 class BaseDeepEstimator(TransformerMixin, BaseEstimator):
@@ -381,6 +411,8 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
     # Input checks -----------------------------------------------------------
     def _validate_X(self, X, *, reset: bool):
+        if is_streaming(X):
+            return self._stream(X, "X", reset=reset)
         return validate_data(
             self,
             X,
@@ -391,9 +423,38 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             ensure_all_finite=True,
         )
 
+    def _stream(self, X, name: str, *, reset: bool) -> StreamDataset:
+        """Out-of-core ``X`` (h5py, memmap, torch Dataset), checked batch by batch later."""
+        X = StreamDataset(X, name=name)
+        shape = X.sample_shape
+        if len(shape) == 0:
+            raise ValueError(f"{name} must hold samples of at least one feature; got scalars.")
+        if len(X) < (2 if reset else 1):
+            raise ValueError(f"{name} has {len(X)} sample(s); at least 2 are needed.")
+        if reset:
+            self.n_features_in_ = shape[0]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif shape[0] != self.n_features_in_:
+            raise ValueError(
+                f"{name} has {shape[0]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
     def _validate_X_target(self, X_target, X):
         if X_target is None:
             return None
+        if is_streaming(X_target):
+            X_target = StreamDataset(X_target, name="X_target")
+            if len(X_target) < 2:
+                raise ValueError(f"X_target has {len(X_target)} sample(s); at least 2 are needed.")
+            if X_target.sample_shape != _sample_shape(X):
+                raise ValueError(
+                    f"X_target has sample shape {X_target.sample_shape}, but X has "
+                    f"{_sample_shape(X)}: source and target must describe samples the same way."
+                )
+            return X_target
         if hasattr(X_target, "columns") and hasattr(self, "feature_names_in_"):
             columns = np.asarray(X_target.columns, dtype=object)
             if columns.shape != self.feature_names_in_.shape or np.any(
@@ -416,10 +477,10 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             if "X_target" in str(error):
                 raise
             raise ValueError(f"Invalid X_target: {error}") from error
-        if X_target.shape[1:] != X.shape[1:]:
-            what = "features" if X.ndim == 2 else "sample shape"
+        if X_target.shape[1:] != _sample_shape(X):
+            what = "features" if X_target.ndim == 2 else "sample shape"
             raise ValueError(
-                f"X_target has {what} {X_target.shape[1:]}, but X has {X.shape[1:]}: "
+                f"X_target has {what} {X_target.shape[1:]}, but X has {_sample_shape(X)}: "
                 "source and target must describe samples the same way."
             )
         return X_target
@@ -486,9 +547,9 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     def _fit(self, X, y, X_target, *, epochs: int, continue_training: bool):
         reset = not continue_training
         X = self._validate_X(X, reset=reset)
-        if not reset and X.shape[1:] != self.input_shape_:
+        if not reset and _sample_shape(X) != self.input_shape_:
             raise ValueError(
-                f"X has sample shape {X.shape[1:]}, but this estimator was fitted on "
+                f"X has sample shape {_sample_shape(X)}, but this estimator was fitted on "
                 f"{self.input_shape_}."
             )
         if y is None:
@@ -496,8 +557,8 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         y = self._encode_y(y, fitting=reset)
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}.")
+        if len(X) != y.shape[0]:
+            raise ValueError(f"X has {len(X)} samples but y has {y.shape[0]}.")
         X_target = self._validate_X_target(X_target, X)
         device = _resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -506,16 +567,22 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         X_valid = y_valid = None
         if self.early_stopping:
             stratify = y if getattr(self, "_stratify_validation", False) else None
-            X, X_valid, y, y_valid = train_test_split(
-                X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            rows_train, rows_valid = train_test_split(
+                np.arange(len(X)), test_size=self.validation_fraction, random_state=seed,
+                stratify=stratify,
             )
+            y, y_valid = y[rows_train], y[rows_valid]
+            if isinstance(X, StreamDataset):
+                X, X_valid = X.subset(rows_train), X.subset(rows_valid)
+            else:
+                X, X_valid = X[rows_train], X[rows_valid]
         X, y, X_target = distributed.shard(X, y, X_target, seed)  # this process's rows
 
         fork_devices = [torch.device(device)] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             if reset:
-                self.input_shape_ = tuple(X.shape[1:])
+                self.input_shape_ = _sample_shape(X)
                 self.net_ = self._new_net(self._build_network(self.input_shape_), device)
                 self.net_.initialize()
             net = self.net_
@@ -523,17 +590,19 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
             net.module_.to(device)
             net.criterion_.to(device)
             net.batch_generator = torch.Generator().manual_seed(seed)
+            net.num_workers = self.num_workers
+            net.classifier = isinstance(self, ClassifierMixin)
             net.target_sampler = (
                 None
                 if X_target is None or not self._uses_target()
                 else TargetSampler(
-                    _to_tensor(X_target, device), torch.Generator().manual_seed(seed + 1)
+                    _data_on(X_target, device), torch.Generator().manual_seed(seed + 1)
                 )
             )
-            train = ArrayDataset(_to_tensor(X, device), self._y_tensor(y, device))
+            train = _dataset(X, self._y_tensor(y, device), device)
             valid = None
             if X_valid is not None:
-                valid = ArrayDataset(_to_tensor(X_valid, device), self._y_tensor(y_valid, device))
+                valid = _dataset(X_valid, self._y_tensor(y_valid, device), device)
             _precision.configure(net, self.precision, device)
             try:
                 with distributed.synchronized(net, seed):
@@ -560,12 +629,17 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, *sample_shape)
-            Source inputs (tabular data or images, channels first).
+            Source inputs (tabular data or images, channels first). An
+            ``h5py.Dataset``, a ``numpy.memmap`` or a torch ``Dataset`` is
+            streamed in batches (see ``num_workers``), never read whole, and
+            checked batch by batch; it trains the same model as the equivalent
+            array.
         y : array-like of shape (n_samples,)
-            Source labels.
+            Source labels (in memory).
         X_target : array-like of shape (n_target, ...), default=None
-            Unlabeled target inputs with the same sample shape as ``X``. Without
-            it the estimator is an ordinary supervised model.
+            Unlabeled target inputs with the same sample shape as ``X`` (also
+            streamed when out-of-core). Without it the estimator is an
+            ordinary supervised model.
 
         Returns
         -------
@@ -602,12 +676,12 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     def _forward(self, X, function) -> np.ndarray:
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
-        if X.shape[1:] != self.input_shape_:
+        if _sample_shape(X) != self.input_shape_:
             raise ValueError(
-                f"X has sample shape {X.shape[1:]}, but this estimator was fitted on "
+                f"X has sample shape {_sample_shape(X)}, but this estimator was fitted on "
                 f"{self.input_shape_}."
             )
-        out = self.net_.infer_batches(_to_tensor(X, "cpu"), function)
+        out = self.net_.infer_batches(_data_on(X, "cpu"), function)
         return out.detach().cpu().numpy()
 
     def transform(self, X):

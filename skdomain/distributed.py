@@ -193,10 +193,15 @@ def shard(X, y, X_target, seed: int):
     context = _active()
     if context is None:
         return X, y, X_target
-    source = _shard(X.shape[0], seed, context, "X")
-    target = None if X_target is None else _shard(X_target.shape[0], seed + 1, context, "X_target")
+    source = _shard(len(X), seed, context, "X")
+    target = None if X_target is None else _shard(len(X_target), seed + 1, context, "X_target")
     context.shards.append({"source": source, "target": target})
-    return X[source], y[source], (None if X_target is None else X_target[target])
+    return _rows(X, source), y[source], (None if X_target is None else _rows(X_target, target))
+
+
+def _rows(data, rows):
+    """``rows`` of an array or of a streamed dataset (which knows its own subsets)."""
+    return data.subset(rows) if hasattr(data, "subset") else data[rows]
 
 
 class _GradientAverager(Callback):

@@ -23,6 +23,10 @@ _GENERATORS = {
     "MORPHOLOGY_CLASSES": "._morphologies",
     "SURVEYS": "._morphologies",
     "SurveyConditions": "._morphologies",
+    "load_images": "._images",
+    "make_cutouts": "._images",
+    "fill_invalid": "._images",
+    "IMAGE_SUFFIXES": "._images",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _GENERATORS)

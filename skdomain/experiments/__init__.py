@@ -19,6 +19,7 @@ EXPERIMENTS = {
     "clusters": "skdomain.experiments.clusters",
     "morphology": "skdomain.experiments.morphology",
     "robustness": "skdomain.experiments.robustness",
+    "hubble": "skdomain.experiments.hubble",
 }
 
 
