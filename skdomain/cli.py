@@ -13,9 +13,9 @@ DEMO_PARTS = ["demo", *[name for name in EXPERIMENTS if name != "demo"]]
 
 
 def _version() -> str:
-    from . import __version__
+    from importlib.metadata import version
 
-    return __version__
+    return version("skdomain")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,20 +9,35 @@ import pandas as pd
 from sklearn.metrics import RocCurveDisplay
 
 from ._axes import single_axes
+from ._style import palette_color
 
 __all__ = ["method_colors", "plot_metric_bars", "plot_roc_curves"]
 
 
 def method_colors(methods) -> dict:
-    """A fixed color per method name, in order (navy, purples, yellow, pink, ...).
+    """A fixed color per method name, in order, from the colour-blind-safe palette.
+
+    The colors are Okabe & Ito's (``skdomain.plotting._style.PALETTE``):
+    blue, orange, bluish green, reddish purple, sky blue, vermillion, yellow,
+    black; every method of a figure gets a distinct one (up to eight).
+
+    Parameters
+    ----------
+    methods : iterable of str
+        Method names, in the order of the legend.
+
+    Returns
+    -------
+    dict
+        Method name -> hex color.
+
 
     Examples
     --------
     >>> list(method_colors(["no DA", "MMD"]))
     ['no DA', 'MMD']
     """
-    palette = ["#1f2a6b", "#8e5fc2", "#4b1a74", "#e0b424", "#e377c2", "#2ca02c", "#7f7f7f"]
-    return {m: palette[i % len(palette)] for i, m in enumerate(methods)}
+    return {m: palette_color(i) for i, m in enumerate(methods)}
 
 
 def plot_roc_curves(
