@@ -27,6 +27,18 @@ def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
     or more bands become RGB (the first band blue, the last red, as for g, r,
     i); one or two bands give a grey image (their mean).
 
+    Parameters
+    ----------
+    image : ndarray of shape (channels, H, W)
+        One image.
+    softening : float, default=0.1
+        Softening of the asinh stretch (smaller: more contrast for faint pixels).
+
+    Returns
+    -------
+    ndarray
+        ``(H, W, 3)`` RGB for three or more bands, else ``(H, W)``; values in [0, 1].
+
     Examples
     --------
     >>> image_to_rgb(np.ones((3, 4, 4))).shape, image_to_rgb(np.ones((1, 4, 4))).shape
