@@ -591,7 +591,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *sample_shape)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
             Source inputs (tabular data or images, channels first).
         y : array-like of shape (n_samples,)
             Source labels.
@@ -651,7 +651,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_latent_), float32
+        ndarray of shape (n_samples, n_latent), float32
         """
         return self._forward(X, lambda module, xb: module.encode(xb))
 
