@@ -6,17 +6,31 @@ returns the figure; the caller saves and closes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 
 from ._axes import axes_grid
 from ._style import palette_color
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
 __all__ = ["plot_predicted_vs_true", "plot_latent_domains"]
 
 
-def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500, axes=None):
+def plot_predicted_vs_true(
+    predictions: pd.DataFrame,
+    *,
+    max_points: int = 1500,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """One panel per method (rows) and domain (columns): predicted vs true mass.
 
     Parameters
@@ -75,7 +89,13 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500,
     return fig
 
 
-def plot_latent_domains(latents: dict, *, color=None, title: str | None = None, axes=None):
+def plot_latent_domains(
+    latents: dict,
+    *,
+    color: Mapping[str, ArrayLike] | None = None,
+    title: str | None = None,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Two principal components of latent features, colored by domain.
 
     Parameters

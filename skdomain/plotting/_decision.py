@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from matplotlib.lines import Line2D
+from numpy.typing import ArrayLike
 from sklearn.inspection import DecisionBoundaryDisplay
 
 from ._axes import axes_grid
 from ._style import NEUTRAL
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
 __all__ = ["plot_decision_boundaries"]
 
 
 def plot_decision_boundaries(
-    models, X, y, X_target, y_target, *, resolution=200, titles=None, axes=None
-):
+    models: Mapping[str, Any],
+    X: ArrayLike,
+    y: ArrayLike,
+    X_target: ArrayLike,
+    y_target: ArrayLike,
+    *,
+    resolution: int = 200,
+    titles: Mapping[str, str] | None = None,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Probability maps of fitted 2-D classifiers with source and target points.
 
     Each panel is a :class:`sklearn.inspection.DecisionBoundaryDisplay` of the

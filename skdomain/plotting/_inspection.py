@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ._axes import axes_grid, single_axes
 from ._style import GRAD_CAM_CMAP, IMAGE_CMAP, IMAGE_ORIGIN, NEUTRAL, palette_color
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 
 __all__ = [
     "image_to_rgb",
@@ -18,7 +25,7 @@ __all__ = [
 ]
 
 
-def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
+def image_to_rgb(image: ArrayLike, *, softening: float = 0.1) -> np.ndarray:
     """An (channels, H, W) image as something ``imshow`` shows: asinh-stretched, in [0, 1].
 
     The one display stretch of every image figure of :mod:`skdomain.plotting`.
@@ -59,8 +66,13 @@ def image_to_rgb(image, *, softening=0.1) -> np.ndarray:
 
 
 def plot_grad_cam(
-    images, maps: dict, *, titles: Sequence[str] | None = None, alpha=0.55, axes=None
-):
+    images: ArrayLike,
+    maps: dict,
+    *,
+    titles: Sequence[str] | None = None,
+    alpha: float = 0.55,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """A grid: the images in the first row, one row of overlaid Grad-CAM maps per entry.
 
     Parameters
@@ -130,13 +142,13 @@ _DOMAIN_MARKERS = ("o", "^", "s", "D", "v", "P")
 def plot_latent_embedding(
     frame: pd.DataFrame,
     *,
-    ax=None,
+    ax: Axes | None = None,
     class_names: dict | None = None,
     domain_alpha: dict | None = None,
     title: str | None = None,
     size: float = 10,
     legend: bool = True,
-):
+) -> Axes:
     """Scatter of a t-SNE embedding: color = class, marker shape = domain.
 
     Parameters
@@ -231,7 +243,7 @@ def plot_latent_embeddings(
     class_names: dict | None = None,
     n_columns: int = 4,
     size: float = 7,
-):
+) -> Figure:
     """A grid of latent embeddings (one per model) with one shared legend.
 
     Parameters

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import matplotlib
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.metrics import ConfusionMatrixDisplay
@@ -12,13 +16,23 @@ from ..metrics import open_set_confusion_matrix
 from ._axes import single_axes
 from ._style import NEUTRAL, PALETTE, palette_color
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
 __all__ = ["plot_open_set_confusion", "plot_open_set_latent"]
 
 
 def plot_open_set_confusion(
-    y_true, y_pred, *, known_classes, class_names=None, unknown_name="unknown", ax=None,
-    title=None,
-):
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    known_classes: ArrayLike,
+    class_names: Mapping | None = None,
+    unknown_name: str = "unknown",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Row-normalised confusion matrix over the known classes plus the unknown class.
 
     Drawn by :class:`sklearn.metrics.ConfusionMatrixDisplay`; empty cells carry
@@ -75,19 +89,19 @@ def plot_open_set_confusion(
 
 
 def plot_open_set_latent(
-    latent_source,
-    y_source,
-    latent_target,
-    y_target,
+    latent_source: ArrayLike,
+    y_source: ArrayLike,
+    latent_target: ArrayLike,
+    y_target: ArrayLike,
     *,
-    known_classes,
-    class_names=None,
-    method="pca",
-    max_points=1500,
-    random_state=0,
-    ax=None,
-    title=None,
-):
+    known_classes: ArrayLike,
+    class_names: Mapping | None = None,
+    method: str = "pca",
+    max_points: int = 1500,
+    random_state: int | None = 0,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """2-d embedding of the latent features of both domains, unknown class highlighted.
 
     Source samples are drawn as circles, target samples of known classes as

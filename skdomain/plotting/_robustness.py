@@ -6,14 +6,23 @@ returns the figure; the caller saves and closes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ._axes import axes_grid
 from ._inspection import image_to_rgb
 from ._style import IMAGE_CMAP, IMAGE_ORIGIN, palette_color
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..robustness import OnePixelAttackResult
+
 
 __all__ = ["plot_robustness_curves", "plot_attack_examples", "plot_latent_distances"]
 
@@ -29,8 +38,8 @@ def plot_robustness_curves(
     group_by: Sequence[str] = ("model",),
     n_columns: int = 3,
     panel_size: tuple[float, float] = (3.6, 2.9),
-    axes=None,
-):
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Score against perturbation strength, one panel per perturbation.
 
     Parameters
@@ -104,14 +113,14 @@ def plot_robustness_curves(
 
 
 def plot_attack_examples(
-    results,
-    images,
+    results: Iterable[OnePixelAttackResult],
+    images: ArrayLike,
     *,
     class_names: Sequence[str] | None = None,
     titles: Sequence[str] | None = None,
     max_examples: int = 6,
-    axes=None,
-):
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Clean image, attacked image (changed pixel circled) and class probabilities.
 
     Images are shown with :func:`image_to_rgb` (asinh stretch).
@@ -197,8 +206,8 @@ def plot_latent_distances(
     group_by: str = "model",
     panel_by: str | None = "domain",
     xlabel: str = "distance to the nearest wrong-class sample / latent spread",
-    axes=None,
-):
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Histograms of per-sample latent distances, one color per model.
 
     Parameters
