@@ -103,7 +103,7 @@ def plot_robustness_curves(
                 linewidth=0,
             )
         ax.set_title(perturbation)
-        ax.set_xlabel("perturbation strength (units of the perturbation)")
+        ax.set_xlabel("strength (perturbation units)")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(perturbations) :]:
