@@ -112,18 +112,22 @@ target_outputs : Tensor or None
 
     @property
     def x_source(self) -> torch.Tensor:
+        """The source rows of ``inputs``."""
         return self.inputs[: self.n_source]
 
     @property
     def x_target(self) -> torch.Tensor | None:
+        """The target rows of ``inputs`` (None without target)."""
         return self.inputs[self.n_source :] if self.has_target else None
 
     @property
     def source_features(self) -> torch.Tensor:
+        """Latent features of the source rows."""
         return self.features[: self.n_source]
 
     @property
     def target_features(self) -> torch.Tensor | None:
+        """Latent features of the target rows (None without target)."""
         return self.features[self.n_source :] if self.has_target else None
 
     @property
@@ -138,12 +142,14 @@ target_outputs : Tensor or None
 
     @property
     def source_outputs(self) -> torch.Tensor:
+        """Head outputs of the source rows."""
         if self._outputs is None:
             self._outputs = self.network.head(self.source_features)
         return self._outputs[: self.n_source]
 
     @property
     def target_outputs(self) -> torch.Tensor | None:
+        """Head outputs of the target rows (None without target)."""
         return self.outputs[self.n_source :] if self.has_target else None
 
 
