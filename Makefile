@@ -1,6 +1,7 @@
 # Two entry points for a fresh clone:
 #   make demo   -> sets up .venv and runs the demo, writing a report to skdomain-output/
 #   make test   -> sets up .venv and runs the test suite
+#   make docs   -> installs the docs extra and builds the HTML (warnings are errors) into docs/_build/html
 #
 # torch: if the environment already has torch, it is kept. Otherwise TORCH_SPEC is
 # installed (the CPU build torch==2.13.0 on our reference machine). Elsewhere pick
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.skdomain-installed
 OUTPUT ?= skdomain-output
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,5 +38,10 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_moons.py --seeds 5 --output benchmarks/results
 
+docs: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	rm -rf docs/_build docs/auto_examples docs/api/generated
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) $(OUTPUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUTPUT) .pytest_cache .hypothesis docs/_build docs/auto_examples docs/api/generated

@@ -1,5 +1,7 @@
 """skdomain: domain adaptation for science, the scikit-learn way."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from ._classification import (
     DANNClassifier,
     DeepCORALClassifier,
@@ -11,7 +13,10 @@ from ._universal import UniversalDAClassifier
 from .physics import ScalingRelationRegressor, YxScalingRegressor
 from .pipeline import make_da_pipeline
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("skdomain")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "MMDClassifier",

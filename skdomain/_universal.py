@@ -101,12 +101,12 @@ class UniversalDAClassifier(BaseDeepClassifier):
         Entropy threshold of the separation loss.
     unknown_threshold_ : float
         Threshold of the unknown score used by ``predict``.
-    prototypes_ : ndarray of shape (n_classes, n_latent_)
+    prototypes_ : ndarray of shape (n_classes, n_latent)
         Mean latent feature of each source class (for ``kind="prototype"``).
-    source_latent_ : ndarray of shape (n_source, n_latent_)
+    source_latent_ : ndarray of shape (n_source, n_latent)
         Latent features of the training source (for ``kind="knn"`` and
         ``"density_ratio"``).
-    target_latent_ : ndarray of shape (n_target, n_latent_) or None
+    target_latent_ : ndarray of shape (n_target, n_latent) or None
         Latent features of the training target (``kind="density_ratio"``).
     pretrain_history_ : list of float
         Contrastive loss of each pre-training epoch (empty without pre-training).

@@ -96,6 +96,11 @@ def interval(kind, left=None, right=None, *, closed="left"):
     closed : {"left", "right", "both", "neither"}, default="left"
         Which bounds are included.
 
+    Returns
+    -------
+    Interval
+        A scikit-learn parameter constraint.
+
     Examples
     --------
     >>> from skdomain.base import interval
@@ -109,13 +114,42 @@ def interval(kind, left=None, right=None, *, closed="left"):
     return Interval(types[kind], left, right, closed=closed)
 
 
-def one_of(*options: str):
-    """A constraint accepting one of the given strings."""
+def one_of(*options: str) -> StrOptions:
+    """A constraint accepting one of the given strings.
+
+    Parameters
+    ----------
+    *options : str
+        The accepted values.
+
+    Returns
+    -------
+    StrOptions
+        A scikit-learn parameter constraint, for ``Parameter(constraints=...)``.
+
+    Examples
+    --------
+    >>> from skdomain.base import one_of
+    >>> sorted(one_of("dann", "constant").options)
+    ['constant', 'dann']
+    """
     return StrOptions(set(options))
 
 
 def non_negative() -> list:
-    """The constraint of a loss weight: a real number >= 0 (0 switches the term off)."""
+    """The constraint of a loss weight: a real number >= 0 (0 switches the term off).
+
+    Returns
+    -------
+    list
+        One scikit-learn ``Interval`` constraint, for ``Parameter(constraints=...)``.
+
+    Examples
+    --------
+    >>> from skdomain.base import non_negative
+    >>> [c.is_satisfied_by(v) for c in non_negative() for v in (0.0, 2.5, -1.0)]
+    [True, True, False]
+    """
     return [interval("real", 0, None, closed="left")]
 
 
@@ -350,6 +384,15 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     ``_parameter_constraints`` and docstring are installed and the class joins
     the registry read by :func:`skdomain.persistence.load_estimator`. A
     subclass that writes its own ``__init__`` keeps it.
+
+    Examples
+    --------
+    >>> from skdomain import MMDClassifier
+    >>> from skdomain.base import BaseDeepEstimator
+    >>> issubclass(MMDClassifier, BaseDeepEstimator)
+    True
+    >>> [p.name for p in MMDClassifier.parameters][:2]  # declared by the subclass
+    ['mmd_weight', 'mmd_estimator']
     """
 
     # With scikit-learn's metadata routing switched on, meta-estimators route
@@ -693,7 +736,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_latent_), float32
+        ndarray of shape (n_samples, n_latent), float32
         """
         return self._forward(X, lambda module, xb: module.encode(xb))
 
@@ -734,6 +777,15 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
     and ``fisher_form``; the objective is a
     :class:`~skdomain.nn.ClassificationObjective`: cross-entropy, then the
     terms of ``_make_terms``, then the Fisher and entropy terms.
+
+    Examples
+    --------
+    >>> from skdomain import DANNClassifier
+    >>> from skdomain.base import BaseDeepClassifier
+    >>> issubclass(DANNClassifier, BaseDeepClassifier)
+    True
+    >>> DANNClassifier().get_params()["class_weight"] is None
+    True
     """
 
     attributes_doc = (
@@ -870,6 +922,13 @@ class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
     Fitted ``y_mean_`` and ``y_scale_`` undo the standardization at prediction.
     The objective is a :class:`~skdomain.nn.RegressionObjective`: mean squared
     error, then the terms of ``_make_terms``.
+
+    Examples
+    --------
+    >>> from skdomain import DRRNRegressor
+    >>> from skdomain.base import BaseDeepRegressor
+    >>> issubclass(DRRNRegressor, BaseDeepRegressor)
+    True
     """
 
     attributes_doc = (

@@ -12,11 +12,18 @@ from .experiments import EXPERIMENTS, get_experiment
 DEMO_PARTS = ["demo", *[name for name in EXPERIMENTS if name != "demo"]]
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("skdomain")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skdomain",
         description="Domain adaptation for science: demo and seed experiments.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(

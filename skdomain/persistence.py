@@ -247,7 +247,16 @@ def load_estimator(path, *, module=None, device="cpu"):
 
     Examples
     --------
-    See :func:`save_estimator`.
+    >>> import tempfile
+    >>> from skdomain import SourceOnlyClassifier
+    >>> from skdomain.datasets import make_rotated_moons
+    >>> from skdomain.persistence import load_estimator, save_estimator
+    >>> X, y, _, _ = make_rotated_moons(40, random_state=0)
+    >>> clf = SourceOnlyClassifier(max_epochs=1, random_state=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     loaded = load_estimator(save_estimator(clf, tmp))
+    >>> type(loaded).__name__, bool((loaded.predict(X) == clf.predict(X)).all())
+    ('SourceOnlyClassifier', True)
     """
     directory = pathlib.Path(path)
     metadata = json.loads((directory / _METADATA).read_text())

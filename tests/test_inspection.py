@@ -134,7 +134,7 @@ def test_figures(trained, mergers):
     _, y, X_test, y_test = mergers
     maps = grad_cam(trained, X_test[:3], target_class=1)
     fig = plot_grad_cam(X_test[:3], {"merger": maps, "again": maps}, titles=["a", "b", "c"])
-    assert len(fig.axes) == 9
+    assert len(fig.axes) == 10  # 3 x 3 panels and the colorbar of the maps
     with pytest.raises(ValueError, match="expected"):
         plot_grad_cam(X_test[:3], {"bad": maps[:2]})
     plt.close(fig)
@@ -145,10 +145,12 @@ def test_figures(trained, mergers):
         random_state=0,
     )
     ax = plot_latent_embedding(frame, class_names={0: "non-merger", 1: "merger"})
-    alphas = [c.get_alpha() for c in ax.collections]
-    assert len(alphas) == 4 and alphas[0] > alphas[-1]
+    # color encodes the class, marker shape the domain (targets as visible as sources)
+    paths = [c.get_paths()[0].vertices.tobytes() for c in ax.collections]
+    assert len(paths) == 4 and paths[0] != paths[-1]
+    assert len({c.get_alpha() for c in ax.collections}) == 1
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "s: merger" in texts
+    assert "class: merger" in texts and "domain: t" in texts
     plt.close(ax.figure)
     rgb = image_to_rgb(X_test[0])
     assert rgb.shape == (SIZE, SIZE, 3) and 0 <= rgb.min() and rgb.max() <= 1

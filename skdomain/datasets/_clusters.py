@@ -85,6 +85,16 @@ _GRID = np.geomspace(1e-3, 4.0, 400)  # internal grid, in units of the true R500
 def profile_columns(n_bins: int = 12) -> list[str]:
     """Column names of :func:`make_cluster_profiles`: profile bins, then Mgas, T, Yx.
 
+    Parameters
+    ----------
+    n_bins : int, default=12
+        Radial bins of each profile.
+
+    Returns
+    -------
+    list of str
+        The column names.
+
     Examples
     --------
     >>> profile_columns(2)
@@ -468,6 +478,16 @@ def log_observables(X):
     :func:`make_cluster_profiles` (the columns become ``log_Mgas``, ``log_T``,
     ``log_Yx``) and on arrays in its column order; use it in a pipeline through
     ``sklearn.preprocessing.FunctionTransformer(log_observables)``.
+
+    Parameters
+    ----------
+    X : DataFrame or ndarray
+        Output of :func:`make_cluster_profiles`.
+
+    Returns
+    -------
+    DataFrame or ndarray
+        ``X`` with the three observables in log10 (same type as ``X``).
 
     Examples
     --------

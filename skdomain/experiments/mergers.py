@@ -368,7 +368,7 @@ def _example_figure(config: MergersConfig, seed: int):
         for c, label in enumerate((1, 0)):
             for j, i in enumerate(np.flatnonzero(y == label)[:6]):
                 ax = axes[2 * r + c, j]
-                ax.imshow(plotting.image_to_rgb(X[i]))
+                ax.imshow(plotting.image_to_rgb(X[i]), origin="lower")
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if j == 0:
@@ -381,7 +381,10 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
     import matplotlib.pyplot as plt
 
     metrics = pd.concat([r["metrics"] for r in results], ignore_index=True)
-    report = Report(output_dir, "Galaxy mergers: domain adaptation from simulations to surveys")
+    report = Report(
+        output_dir, "Galaxy mergers: domain adaptation from simulations to surveys",
+        device=config.device,
+    )
     metrics.to_csv(Path(output_dir) / "metrics_per_seed.csv", index=False)
     settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(config).items())
     report.text(
@@ -452,21 +455,11 @@ def _write_report(output_dir, config, results, mode, elapsed) -> Path:
     if "tsne" in first:
         report.text(
             "## Latent space (t-SNE, first seed)\n\n"
-            "Colour: class; opacity: domain (source opaque, target faint). Without "
+            "Color: class; marker shape: domain (source circles, target triangles). Without "
             "adaptation the target images form their own region of the latent space; "
             "adaptation should make the domains overlap while keeping the classes apart."
         )
-        n = len(first["tsne"])
-        cols = 4
-        rows = int(np.ceil(n / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.0 * rows), squeeze=False)
-        for ax, (title, frame) in zip(axes.flat, first["tsne"], strict=False):
-            plotting.plot_latent_embedding(
-                frame, ax=ax, class_names=CLASS_NAMES, title=title, size=7
-            )
-        for ax in list(axes.flat)[n:]:
-            ax.axis("off")
-        fig.tight_layout()
+        fig = plotting.plot_latent_embeddings(first["tsne"], class_names=CLASS_NAMES)
         report.figure("tsne", fig, "t-SNE of the latent features of held-out images.")
 
         report.text(

@@ -183,6 +183,20 @@ def latent_features(model, X, *, batch_size=256) -> np.ndarray:
     A bare module (e.g. a freshly initialized encoder, to look at the latent
     space *before* training) is run in eval mode without gradients.
 
+    Parameters
+    ----------
+    model : fitted estimator or torch.nn.Module
+        An estimator with ``transform`` or a module with ``encode`` (or a bare encoder).
+    X : array-like
+        Samples, tabular ``(n, d)`` or images ``(n, C, H, W)``.
+    batch_size : int, default=256
+        Samples per forward pass (for a bare module).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_latent)
+        The latent features.
+
     Examples
     --------
     >>> import numpy as np

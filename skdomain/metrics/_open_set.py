@@ -85,6 +85,20 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
 
     A known sample predicted as unknown counts as wrong.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels; labels not in ``known_classes`` mean "unknown".
+    known_classes : array-like
+        The classes of the source domain.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN without known samples.
+
     Examples
     --------
     >>> known_accuracy([0, 0, 1, 9], [0, 1, 1, -1], known_classes=[0, 1])
@@ -100,6 +114,20 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
 def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Fraction of the unknown samples (true label not known) predicted as unknown.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels; labels not in ``known_classes`` mean "unknown".
+    known_classes : array-like
+        The classes of the source domain.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN without unknown samples.
+
     Examples
     --------
     >>> unknown_accuracy([0, 9, 9], [0, -1, 0], known_classes=[0, 1])
@@ -114,6 +142,20 @@ def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
 def open_set_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Mean of the known per-class accuracies and the unknown accuracy (OS, K + 1 terms).
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels; labels not in ``known_classes`` mean "unknown".
+    known_classes : array-like
+        The classes of the source domain.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
     Examples
     --------
     >>> open_set_accuracy([0, 0, 1, 9], [0, 1, 1, -1], known_classes=[0, 1])
@@ -127,6 +169,20 @@ def h_score(y_true, y_pred, *, known_classes) -> float:
     """Harmonic mean of the known-class accuracy and the unknown accuracy.
 
     High only when a classifier is good at both; 0 for a closed-set classifier.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels; labels not in ``known_classes`` mean "unknown".
+    known_classes : array-like
+        The classes of the source domain.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN without known or without unknown samples.
 
     Examples
     --------
@@ -145,6 +201,20 @@ def unknown_auroc(y_true, unknown_score, *, known_classes) -> float:
 
     0.5 is chance; below 0.5 the score ranks unknown samples as *more* familiar
     than known ones.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    unknown_score : array-like of shape (n_samples,)
+        Higher means more likely unknown.
+    known_classes : array-like
+        The classes of the source domain.
+
+    Returns
+    -------
+    float
+        ROC AUC; NaN when one of the two groups is empty.
 
     Examples
     --------
@@ -202,6 +272,17 @@ def open_set_confusion_matrix(
 
 def open_set_scores(y_true, y_pred, unknown_score=None, *, known_classes) -> dict:
     """All open-set metrics at once.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    unknown_score : array-like of shape (n_samples,), optional
+        Higher means more likely unknown (e.g. ``unknown_score`` of a classifier).
+    known_classes : array-like
+        The classes of the source domain.
 
     Returns
     -------

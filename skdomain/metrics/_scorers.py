@@ -101,6 +101,19 @@ class DAScorer:
     With metadata routing enabled, ``scorer.set_score_request(X_target=True)``
     lets a search pass ``X_target`` to the scorer as score metadata (sliced by
     scikit-learn like any metadata of the length of ``X``).
+
+    Examples
+    --------
+    >>> from skdomain import MMDClassifier
+    >>> from skdomain.datasets import make_rotated_moons
+    >>> from skdomain.metrics import DAScorer, PredictionEntropyScorer
+    >>> X, y, Xt, _ = make_rotated_moons(60, random_state=0)
+    >>> scorer = PredictionEntropyScorer(X_target=Xt)  # every scorer of this family is a DAScorer
+    >>> isinstance(scorer, DAScorer)
+    True
+    >>> model = MMDClassifier(max_epochs=2, random_state=0).fit(X, y, X_target=Xt)
+    >>> bool(scorer(model, X, y) <= 0)  # minus the mean target entropy: greater is better
+    True
     """
 
     name = "da_score"
@@ -143,6 +156,7 @@ class DAScorer:
         )
 
     def __call__(self, estimator, X, y=None, X_target=None, **kwargs):
+        """Score ``estimator`` on ``X`` (and the target data); greater is better."""
         target = self._target(estimator, X_target)
         return _finite(self._score(estimator, X, y, target), type(self).__name__)
 
@@ -461,6 +475,7 @@ class LabeledTargetScorer(DAScorer):
         self.scoring = scoring
 
     def __call__(self, estimator, X, y=None, X_target=None, **kwargs):
+        """Score ``estimator`` on the labeled target samples; greater is better."""
         if len(self.X_target_labeled) != len(self.y_target_labeled):
             raise ValueError("X_target_labeled and y_target_labeled differ in length.")
         if len(self.y_target_labeled) < 1:

@@ -32,6 +32,20 @@ def augment(x: torch.Tensor, noise: float = 0.1, generator=None) -> torch.Tensor
     deviation is ``noise`` times the standard deviation of the batch. The
     input is not modified.
 
+    Parameters
+    ----------
+    x : Tensor
+        Batch of images ``(n, C, H, H)`` or of tabular rows ``(n, d)``.
+    noise : float, default=0.1
+        Noise standard deviation in units of the batch's standard deviation.
+    generator : torch.Generator, optional
+        Source of randomness, for reproducible views.
+
+    Returns
+    -------
+    Tensor
+        A new tensor of the shape of ``x``.
+
     Examples
     --------
     >>> import torch
@@ -61,6 +75,18 @@ def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -
 
     Each of the ``2n`` embeddings must pick out its partner view among the
     ``2n - 1`` others by cosine similarity / ``temperature``.
+
+    Parameters
+    ----------
+    z1, z2 : Tensor of shape (n, d)
+        Embeddings of two views of the same ``n`` samples.
+    temperature : float, default=0.5
+        Divides the cosine similarities.
+
+    Returns
+    -------
+    Tensor
+        Scalar mean cross-entropy over the ``2n`` embeddings.
 
     Examples
     --------
@@ -96,6 +122,7 @@ class ProjectionHead(nn.Module):
         )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Projections of ``features`` on which the contrastive loss is computed."""
         return self.layers(features)
 
 
@@ -112,6 +139,27 @@ def pretrain_contrastive(
     generator: torch.Generator | None = None,
 ) -> list[float]:
     """Train ``encoder`` (and ``projection``) in place with the NT-Xent loss on ``X``.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Encoder to pre-train (modified in place).
+    projection : torch.nn.Module
+        Projection head on top of the encoder, e.g. :class:`ProjectionHead`.
+    X : Tensor
+        Unlabeled training samples (source and target).
+    epochs : int
+        Passes over ``X``.
+    batch_size : int, default=128
+        Samples per batch.
+    lr : float, default=1e-3
+        Adam learning rate.
+    temperature : float, default=0.5
+        Temperature of :func:`nt_xent_loss`.
+    noise : float, default=0.1
+        Noise level of :func:`augment`.
+    generator : torch.Generator, optional
+        Source of randomness of the shuffling and the views.
 
     Returns
     -------

@@ -47,6 +47,18 @@ def pairwise_squared_distances(a: torch.Tensor, b: torch.Tensor | None = None) -
     zero; when ``b`` is omitted the result is symmetrised and its diagonal set to
     exactly zero.
 
+    Parameters
+    ----------
+    a : Tensor of shape (n, d)
+        First set of rows.
+    b : Tensor of shape (m, d), optional
+        Second set of rows; by default ``a``.
+
+    Returns
+    -------
+    Tensor of shape (n, m)
+        Squared distances, >= 0.
+
     Examples
     --------
     >>> import torch
@@ -79,6 +91,16 @@ def median_heuristic_sigma2(squared_distances: torch.Tensor) -> torch.Tensor:
     When more than half of the pairs coincide (median negligible against the
     largest distance) the mean distance is used instead, and ``sigma^2 = 1/2``
     when every pair coincides.
+
+    Parameters
+    ----------
+    squared_distances : Tensor of shape (n, m)
+        Pairwise squared distances, e.g. from :func:`pairwise_squared_distances`.
+
+    Returns
+    -------
+    Tensor
+        Scalar bandwidth ``sigma^2`` (no gradient).
 
     Examples
     --------
@@ -458,6 +480,23 @@ def mmd2_linear(
     With ``bandwidths=None`` the median heuristic uses the distances between the
     paired points, so no n x n matrix is built.
 
+    Parameters
+    ----------
+    source : Tensor of shape (n, d)
+        Source samples.
+    target : Tensor of shape (m, d)
+        Target samples.
+    bandwidths : sequence of float, optional
+        Gaussian kernel bandwidths ``sigma^2``; by default the median heuristic
+        times ``bandwidth_multipliers``.
+    bandwidth_multipliers : sequence of float, default=(0.25, 0.5, 1.0, 2.0, 4.0)
+        Multipliers of the median-heuristic bandwidth (a sum of kernels).
+
+    Returns
+    -------
+    Tensor
+        Scalar unbiased estimate of MMD^2 (may be negative).
+
     Examples
     --------
     >>> import torch
@@ -517,6 +556,11 @@ def fisher_loss(
     inter_weight : float
     eps : float
 
+    Returns
+    -------
+    Tensor
+        Scalar loss.
+
     Examples
     --------
     >>> import torch
@@ -544,6 +588,16 @@ def entropy_loss(logits: torch.Tensor) -> torch.Tensor:
     Minimizing it pushes predictions away from the decision boundary (entropy
     minimization, Grandvalet & Bengio 2004).
 
+    Parameters
+    ----------
+    logits : Tensor of shape (n, K)
+        Classifier outputs.
+
+    Returns
+    -------
+    Tensor
+        Scalar mean entropy in nats.
+
     Examples
     --------
     >>> import math, torch
@@ -560,6 +614,18 @@ def domain_adversarial_loss(
     """Binary cross-entropy of a domain discriminator: source is 0, target is 1.
 
     The loss of a discriminator that cannot tell the domains apart is ``log 2``.
+
+    Parameters
+    ----------
+    source_domain_logits : Tensor of shape (n, 1)
+        Discriminator logits of source samples (label 0).
+    target_domain_logits : Tensor of shape (m, 1)
+        Discriminator logits of target samples (label 1).
+
+    Returns
+    -------
+    Tensor
+        Scalar mean binary cross-entropy over both domains.
 
     Examples
     --------

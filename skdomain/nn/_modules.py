@@ -69,6 +69,7 @@ class MLPEncoder(nn.Module):
         self.out_features = width
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent features of ``x``, shape ``(n, latent_dim)``."""
         return self.layers(x)
 
 
@@ -129,6 +130,7 @@ class DeepMergeEncoder(nn.Module):
         self.out_features = 32
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent features of the images ``x`` of shape ``(n, channels, height, width)``."""
         return self.dense(self.features(x))
 
 
@@ -148,6 +150,18 @@ def dann_schedule(progress: float, gamma: float = 10.0) -> float:
 
     Rises from 0 at the start of training to almost 1 at the end, so that the
     adversary's noisy early gradients do not swamp the encoder.
+
+    Parameters
+    ----------
+    progress : float
+        Fraction of training done, in [0, 1].
+    gamma : float, default=10.0
+        Steepness of the schedule.
+
+    Returns
+    -------
+    float
+        The gradient-reversal coefficient, in [0, 1).
 
     Examples
     --------
@@ -181,9 +195,11 @@ class GradientReversal(nn.Module):
         self.coefficient = float(coefficient)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Identity forward; the backward pass multiplies the gradient by ``-coefficient``."""
         return _ReverseGradient.apply(x, self.coefficient)
 
     def extra_repr(self) -> str:
+        """The reversal coefficient, shown in the module's repr."""
         return f"coefficient={self.coefficient}"
 
 
@@ -220,6 +236,7 @@ class DomainDiscriminator(nn.Module):
         self.classifier = nn.Sequential(*layers)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Domain logits of ``features``, through the gradient reversal."""
         return self.classifier(self.reversal(features))
 
 
@@ -259,6 +276,7 @@ class MLPDecoder(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
+        """Reconstruction of the inputs from ``latent``, shaped like the inputs."""
         return self.layers(latent).reshape(latent.shape[0], *self.output_shape)
 
 
@@ -300,14 +318,28 @@ class DomainAdaptationNetwork(nn.Module):
         self.extra_heads = nn.ModuleDict(extra_heads or {})
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent features of ``x`` (the encoder's output, flattened per sample)."""
         return self.encoder(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Head outputs (logits or predictions) of ``x``."""
         return self.head(self.encode(x))
 
 
 def latent_dimension(encoder: nn.Module, sample_shape: Sequence[int]) -> int:
     """Latent size of ``encoder``: its ``out_features`` or a dry run on zeros.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Module mapping inputs to latent features.
+    sample_shape : sequence of int
+        Shape of one input sample (without the batch axis).
+
+    Returns
+    -------
+    int
+        Number of latent features per sample.
 
     Examples
     --------
@@ -349,5 +381,6 @@ class CosineHead(nn.Module):
         self.temperature = float(temperature)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Cosine similarities to the class prototypes, divided by the temperature."""
         cosine = F.linear(F.normalize(features, dim=1), F.normalize(self.weight, dim=1))
         return cosine / self.temperature

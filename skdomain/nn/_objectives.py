@@ -72,6 +72,22 @@ class Objective(nn.Module):
     ----------
     terms : sequence of Term, default=()
         The adaptation terms; their names must differ.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> from skdomain.nn import ClassificationObjective, MMDTerm, Objective
+    >>> objective = ClassificationObjective(2, 4, terms=[MMDTerm(weight=2.0)])
+    >>> isinstance(objective, Objective)
+    True
+    >>> losses = objective(net, x[:3], torch.tensor([0, 1, 0]), x[3:], progress=0.5)
+    >>> sorted(losses)  # total, task loss, then each term
+    ['classification_loss', 'loss', 'mmd_loss']
     """
 
     task_name: str = "task_loss"
@@ -84,11 +100,13 @@ class Objective(nn.Module):
         self.terms = nn.ModuleList(terms)
 
     def task_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Supervised loss of the head ``outputs`` against the source labels ``y``."""
         raise NotImplementedError
 
     def validation_loss(
         self, network: DomainAdaptationNetwork, x: torch.Tensor, y: torch.Tensor
     ) -> torch.Tensor:
+        """Task loss of ``network`` on held-out source data (the early-stopping criterion)."""
         return self.task_loss(network(x), y)
 
     def batch_inputs(self, network, x_source, y_source, x_target, progress) -> TermInputs:
@@ -101,6 +119,7 @@ class Objective(nn.Module):
         )
 
     def forward(self, network, x_source, y_source, x_target, progress):
+        """Total loss of one batch and a dict of its named parts (task loss and each term)."""
         batch = self.batch_inputs(network, x_source, y_source, x_target, progress)
         task = self.task_loss(batch.source_outputs, y_source)
         values = {self.task_name: task}
@@ -219,6 +238,7 @@ class ClassificationObjective(Objective):
             self.class_weight = None
 
     def task_loss(self, outputs, y):
+        """Cross-entropy of the logits, weighted by ``class_weight``."""
         return F.cross_entropy(outputs, y, weight=self.class_weight)
 
 
@@ -258,9 +278,11 @@ class RegressionObjective(Objective):
         super().__init__([*all_terms, *terms])
 
     def task_loss(self, outputs, y):
+        """Mean squared error of the predictions."""
         return F.mse_loss(outputs, y)
 
     def batch_inputs(self, network, x_source, y_source, x_target, progress):
+        """Encode source and target in one pass; head outputs and reconstructions of all rows."""
         inputs = x_source if x_target is None else torch.cat([x_source, x_target])
         features = network.encode(inputs)
         n_source = x_source.shape[0]
@@ -421,6 +443,7 @@ class UniversalObjective(Objective):
             self.register_buffer("memory_next", torch.zeros((), dtype=torch.long))
 
     def task_loss(self, outputs, y):
+        """Class-weighted cross-entropy of the source logits."""
         return F.cross_entropy(outputs, y, weight=self.class_weight)
 
     def _remember(self, features: torch.Tensor) -> None:
@@ -445,6 +468,7 @@ class UniversalObjective(Objective):
         return loss
 
     def forward(self, network, x_source, y_source, x_target, progress):
+        """Total loss of one batch (classification, clustering, separation...) and its parts."""
         batch = self.batch_inputs(network, x_source, y_source, x_target, progress)
         n_source, features, logits = batch.n_source, batch.features, batch.outputs
         terms = {"classification_loss": self.task_loss(logits[:n_source], y_source)}

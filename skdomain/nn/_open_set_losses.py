@@ -41,6 +41,16 @@ __all__ = [
 def default_rho(n_classes: int) -> float:
     """The entropy threshold ``log(K) / 2`` of DANCE for ``K`` known classes.
 
+    Parameters
+    ----------
+    n_classes : int
+        Number of known classes ``K``.
+
+    Returns
+    -------
+    float
+        ``log(K) / 2`` in nats.
+
     Examples
     --------
     >>> round(default_rho(9), 4)
@@ -53,6 +63,18 @@ def default_rho(n_classes: int) -> float:
 
 def prediction_entropy(probabilities: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     """Shannon entropy (nats) of each row of a probability matrix.
+
+    Parameters
+    ----------
+    probabilities : Tensor of shape (n, K)
+        Rows summing to one.
+    eps : float, default=1e-12
+        Added inside the logarithm.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+        Entropy of each row in nats.
 
     Examples
     --------
@@ -119,6 +141,22 @@ def adaptive_clustering_loss(
     Pass the logits of source and target samples together: pairs across
     domains are what pulls similar samples of the two surveys together.
 
+    Parameters
+    ----------
+    logits : Tensor of shape (n, K)
+        Classifier outputs of source and target samples together.
+    k : int, default=2
+        Number of top-ranked dimensions compared by the rank similarity.
+    rank_features : Tensor of shape (n, d), optional
+        Features whose ranks define the pair labels (default: the logits).
+    eps : float, default=1e-7
+        Clamp of the agreement away from 0 and 1.
+
+    Returns
+    -------
+    Tensor
+        Scalar loss (mean over ordered pairs).
+
     Examples
     --------
     >>> import torch
@@ -159,6 +197,11 @@ def entropy_separation_loss(
     margin : float
         Half-width of the band around ``rho`` that is left alone (>= 0).
 
+    Returns
+    -------
+    Tensor
+        Scalar loss (<= 0).
+
     Examples
     --------
     >>> import torch
@@ -198,6 +241,11 @@ def neighborhood_clustering_loss(
         Bank of earlier target features (detached inside).
     prototypes : Tensor of shape (K, d), optional
     temperature : float
+
+    Returns
+    -------
+    Tensor
+        Scalar mean entropy of the soft neighborhoods.
 
     Examples
     --------

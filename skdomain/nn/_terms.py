@@ -83,6 +83,17 @@ class TermInputs:
     x_source, x_target, source_features, target_features, source_outputs, \
 target_outputs : Tensor or None
         The source / target slices; the target ones are ``None`` without target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> batch.source_features.shape, batch.target_features.shape, batch.has_target
+    (torch.Size([3, 4]), torch.Size([3, 4]), True)
     """
 
     def __init__(self, network, inputs, n_source, y_source, features, progress, outputs=None):
@@ -101,18 +112,22 @@ target_outputs : Tensor or None
 
     @property
     def x_source(self) -> torch.Tensor:
+        """The source rows of ``inputs``."""
         return self.inputs[: self.n_source]
 
     @property
     def x_target(self) -> torch.Tensor | None:
+        """The target rows of ``inputs`` (None without target)."""
         return self.inputs[self.n_source :] if self.has_target else None
 
     @property
     def source_features(self) -> torch.Tensor:
+        """Latent features of the source rows."""
         return self.features[: self.n_source]
 
     @property
     def target_features(self) -> torch.Tensor | None:
+        """Latent features of the target rows (None without target)."""
         return self.features[self.n_source :] if self.has_target else None
 
     @property
@@ -127,12 +142,14 @@ target_outputs : Tensor or None
 
     @property
     def source_outputs(self) -> torch.Tensor:
+        """Head outputs of the source rows."""
         if self._outputs is None:
             self._outputs = self.network.head(self.source_features)
         return self._outputs[: self.n_source]
 
     @property
     def target_outputs(self) -> torch.Tensor | None:
+        """Head outputs of the target rows (None without target)."""
         return self.outputs[self.n_source :] if self.has_target else None
 
 
@@ -180,14 +197,30 @@ class Term(nn.Module):
         return self.weight > 0 and (batch.has_target or not self.needs_target)
 
     def forward(self, batch: TermInputs) -> torch.Tensor:
+        """The term's unweighted value on one batch (a scalar tensor); subclasses implement it."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
+        """Name and weight, shown in the module's repr."""
         return f"name={self.name!r}, weight={self.weight}"
 
 
 class MMDTerm(Term):
-    """Squared MMD between source and target latent features (:func:`~skdomain.nn.mmd2`)."""
+    """Squared MMD between source and target latent features (:func:`~skdomain.nn.mmd2`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> from skdomain.nn import MMDTerm
+    >>> term = MMDTerm(weight=2.0)
+    >>> term, term(batch).shape
+    (MMDTerm(name='mmd_loss', weight=2.0), torch.Size([]))
+    """
 
     name = "mmd_loss"
 
@@ -205,6 +238,7 @@ class MMDTerm(Term):
         self.bandwidth_multipliers = tuple(bandwidth_multipliers)
 
     def forward(self, batch):
+        """Squared MMD between the source and target latent features of the batch."""
         return mmd2(
             batch.source_features,
             batch.target_features,
@@ -215,11 +249,25 @@ class MMDTerm(Term):
 
 
 class CORALTerm(Term):
-    """Distance between source and target latent covariances (:func:`~skdomain.nn.coral_loss`)."""
+    """Distance between source and target latent covariances (:func:`~skdomain.nn.coral_loss`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> from skdomain.nn import CORALTerm
+    >>> bool(CORALTerm()(batch) >= 0)
+    True
+    """
 
     name = "coral_loss"
 
     def forward(self, batch):
+        """CORAL loss: distance between the source and target feature covariances."""
         return coral_loss(batch.source_features, batch.target_features)
 
 
@@ -230,6 +278,19 @@ class DomainAdversarialTerm(Term):
     :class:`~skdomain.nn.DomainDiscriminator`), whose reversal coefficient
     follows ``schedule``: ``"dann"`` (``2 / (1 + exp(-10 p)) - 1``) or
     ``"constant"`` (1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import (DomainAdaptationNetwork, DomainAdversarialTerm,
+    ...                          DomainDiscriminator, MLPEncoder, TermInputs)
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2),
+    ...                               extra_heads={"discriminator": DomainDiscriminator(4)})
+    >>> x = torch.randn(6, 2)
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5)
+    >>> bool(DomainAdversarialTerm()(batch) > 0)  # about log 2 for an untrained discriminator
+    True
     """
 
     name = "domain_loss"
@@ -239,6 +300,7 @@ class DomainAdversarialTerm(Term):
         self.schedule = schedule
 
     def forward(self, batch):
+        """Domain-classification loss of the discriminator behind the gradient reversal."""
         discriminator = batch.network.extra_heads[DISCRIMINATOR]
         discriminator.reversal.coefficient = (
             dann_schedule(batch.progress) if self.schedule == "dann" else 1.0
@@ -249,7 +311,21 @@ class DomainAdversarialTerm(Term):
 
 
 class FisherTerm(Term):
-    """Fisher loss of the source latents around learnable class centers."""
+    """Fisher loss of the source latents around learnable class centers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> from skdomain.nn import FisherTerm
+    >>> term = FisherTerm(1.0, n_classes=2, latent_dim=4)  # learnable centers of 2 classes
+    >>> term.name, bool(term(batch) >= 0)
+    ('fisher_loss', True)
+    """
 
     name = "fisher_loss"
     needs_target = False
@@ -270,6 +346,7 @@ class FisherTerm(Term):
             self.centers = nn.Parameter(0.1 * torch.randn(n_classes, latent_dim))
 
     def forward(self, batch):
+        """Fisher loss: within-class scatter over between-class scatter of the source features."""
         return fisher_loss(
             batch.source_features,
             batch.y_source,
@@ -280,12 +357,26 @@ class FisherTerm(Term):
 
 
 class EntropyTerm(Term):
-    """Mean entropy of the predictions on source and target (entropy minimization)."""
+    """Mean entropy of the predictions on source and target (entropy minimization).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> from skdomain.nn import EntropyTerm
+    >>> bool(0 <= EntropyTerm()(batch) <= torch.log(torch.tensor(2.0)))
+    True
+    """
 
     name = "entropy_loss"
     needs_target = False
 
     def forward(self, batch):
+        """Mean prediction entropy of the head outputs (source and target rows)."""
         return entropy_loss(batch.outputs)
 
 
@@ -295,6 +386,19 @@ class ReconstructionTerm(Term):
     Needs an extra head named ``"decoder"``; ``reconstruct`` picks the domains
     reconstructed (``"both"``, ``"target"``, ``"source"``; without target rows
     the source).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import (DomainAdaptationNetwork, MLPDecoder, MLPEncoder,
+    ...                          ReconstructionTerm, TermInputs)
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 1),
+    ...                               extra_heads={"decoder": MLPDecoder(4, (2,))})
+    >>> x = torch.randn(6, 2)
+    >>> batch = TermInputs(net, x, 3, torch.randn(3, 1), net.encode(x), 0.5)
+    >>> bool(ReconstructionTerm(reconstruct="target")(batch) >= 0)
+    True
     """
 
     name = "reconstruction_loss"
@@ -309,6 +413,7 @@ class ReconstructionTerm(Term):
         self.reconstruct = reconstruct
 
     def forward(self, batch):
+        """Mean squared error of the decoder's reconstruction of the chosen rows."""
         if not batch.has_target or self.reconstruct == "both":
             chosen = slice(None)
         elif self.reconstruct == "target":

@@ -22,6 +22,7 @@ _FUNCTIONS = {
     "plot_latent_distances": "._robustness",
     "plot_latent_domains": "._clusters",
     "plot_latent_embedding": "._inspection",
+    "plot_latent_embeddings": "._inspection",
     "plot_metric_bars": "._mergers",
     "plot_open_set_confusion": "._open_set",
     "plot_open_set_latent": "._open_set",

@@ -6,16 +6,31 @@ returns the figure; the caller saves and closes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 
 from ._axes import axes_grid
+from ._style import palette_color
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 
 __all__ = ["plot_predicted_vs_true", "plot_latent_domains"]
 
 
-def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500, axes=None):
+def plot_predicted_vs_true(
+    predictions: pd.DataFrame,
+    *,
+    max_points: int = 1500,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """One panel per method (rows) and domain (columns): predicted vs true mass.
 
     Parameters
@@ -59,22 +74,28 @@ def plot_predicted_vs_true(predictions: pd.DataFrame, *, max_points: int = 1500,
             residual = part["y_pred"] - part["y_true"]  # on every point, not the drawn subset
             if len(part) > max_points:
                 part = part.iloc[rng.choice(len(part), max_points, replace=False)]
-            ax.scatter(part["y_true"], part["y_pred"], s=2, alpha=0.4)
+            ax.scatter(part["y_true"], part["y_pred"], s=2, alpha=0.4, color=palette_color(i))
             ax.plot([low, high], [low, high], "k-", lw=0.8)
             ax.text(0.04, 0.96, f"bias {residual.mean():+.3f}\nscatter {residual.std():.3f}",
                     transform=ax.transAxes, va="top", fontsize=7)
             if i == 0:
                 ax.set_title(str(domain), fontsize=9)
             if j == 0:
-                ax.set_ylabel(f"{method}\nlog10 M pred", fontsize=8)
+                ax.set_ylabel(f"{method}\npredicted log10(M500 / Msun)", fontsize=8)
             if i == len(methods) - 1:
-                ax.set_xlabel("log10 M500 true", fontsize=8)
+                ax.set_xlabel("true log10(M500 / Msun)", fontsize=8)
     if own_figure:
         fig.tight_layout()
     return fig
 
 
-def plot_latent_domains(latents: dict, *, color=None, title: str | None = None, axes=None):
+def plot_latent_domains(
+    latents: dict,
+    *,
+    color: Mapping[str, ArrayLike] | None = None,
+    title: str | None = None,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Two principal components of latent features, colored by domain.
 
     Parameters
@@ -106,17 +127,19 @@ def plot_latent_domains(latents: dict, *, color=None, title: str | None = None, 
     own_figure = axes is None
     fig, axes = axes_grid(axes, 1, n_panels, figsize=(4.2 * n_panels, 3.6))
     ends = np.cumsum([len(part) for part in parts])
-    for name, domain_points in zip(names, np.split(points, ends[:-1]), strict=True):
+    for k, (name, domain_points) in enumerate(
+        zip(names, np.split(points, ends[:-1]), strict=True)
+    ):
         axes[0, 0].scatter(domain_points[:, 0], domain_points[:, 1], s=3, alpha=0.4,
-                           label=str(name))
+                           label=str(name), color=palette_color(k))
     axes[0, 0].legend(fontsize=8, markerscale=3)
-    axes[0, 0].set_xlabel("PC 1")
-    axes[0, 0].set_ylabel("PC 2")
+    axes[0, 0].set_xlabel("PC 1 (latent units)")
+    axes[0, 0].set_ylabel("PC 2 (latent units)")
     if color is not None:
         values = np.concatenate([np.asarray(color[name], float) for name in names])
         art = axes[0, 1].scatter(points[:, 0], points[:, 1], s=3, c=values, cmap="viridis")
         fig.colorbar(art, ax=axes[0, 1], label="color value")
-        axes[0, 1].set_xlabel("PC 1")
+        axes[0, 1].set_xlabel("PC 1 (latent units)")
     if title:
         fig.suptitle(title, fontsize=10)
     if own_figure:

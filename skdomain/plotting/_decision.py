@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from matplotlib.lines import Line2D
+from numpy.typing import ArrayLike
 from sklearn.inspection import DecisionBoundaryDisplay
 
 from ._axes import axes_grid
+from ._style import NEUTRAL
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 
 __all__ = ["plot_decision_boundaries"]
 
 
 def plot_decision_boundaries(
-    models, X, y, X_target, y_target, *, resolution=200, titles=None, axes=None
-):
+    models: Mapping[str, Any],
+    X: ArrayLike,
+    y: ArrayLike,
+    X_target: ArrayLike,
+    y_target: ArrayLike,
+    *,
+    resolution: int = 200,
+    titles: Mapping[str, str] | None = None,
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Probability maps of fitted 2-D classifiers with source and target points.
 
     Each panel is a :class:`sklearn.inspection.DecisionBoundaryDisplay` of the
@@ -60,17 +79,23 @@ def plot_decision_boundaries(
         )
         ax.contour(display.xx0, display.xx1, display.response, levels=[0.5], colors="k",
                    linewidths=1.2)
-        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=10, edgecolors="none", label="source")
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=10, edgecolors="none")
         ax.scatter(
             X_target[:, 0], X_target[:, 1], c=y_target, cmap="coolwarm", s=14, marker="x",
-            linewidths=0.8, label="target",
+            linewidths=0.8,
         )
         ax.set_title((titles or {}).get(name, name))
-        ax.set_xlabel("")
-        ax.set_ylabel("")
+        ax.set_xlabel("feature 1 (input units)", fontsize=8)
+        ax.set_ylabel("feature 2 (input units)", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0][0].legend(loc="lower left", fontsize=8)
+    # Shape encodes the domain, color the class: the legend shows shapes in a neutral color.
+    domain_handles = [
+        Line2D([], [], ls="", marker="o", ms=5, color=NEUTRAL, label="source (labeled)"),
+        Line2D([], [], ls="", marker="x", ms=6, color=NEUTRAL,
+               label="target (unlabeled in training)"),
+    ]
+    axes[0][0].legend(handles=domain_handles, loc="lower left", fontsize=8)
     if own_figure:
         fig.tight_layout()
     return fig

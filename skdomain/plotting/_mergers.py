@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.metrics import RocCurveDisplay
 
 from ._axes import single_axes
+from ._style import palette_color
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 
 __all__ = ["method_colors", "plot_metric_bars", "plot_roc_curves"]
 
 
-def method_colors(methods) -> dict:
-    """A fixed color per method name, in order (navy, purples, yellow, pink, ...).
+def method_colors(methods: Iterable[str]) -> dict:
+    """A fixed color per method name, in order, from the colour-blind-safe palette.
+
+    The colors are Okabe & Ito's (``skdomain.plotting._style.PALETTE``):
+    blue, orange, bluish green, reddish purple, sky blue, vermillion, yellow,
+    black; every method of a figure gets a distinct one (up to eight).
+
+    Parameters
+    ----------
+    methods : iterable of str
+        Method names, in the order of the legend.
+
+    Returns
+    -------
+    dict
+        Method name -> hex color.
+
 
     Examples
     --------
     >>> list(method_colors(["no DA", "MMD"]))
     ['no DA', 'MMD']
     """
-    palette = ["#1f2a6b", "#8e5fc2", "#4b1a74", "#e0b424", "#e377c2", "#2ca02c", "#7f7f7f"]
-    return {m: palette[i % len(palette)] for i, m in enumerate(methods)}
+    return {m: palette_color(i) for i, m in enumerate(methods)}
 
 
 def plot_roc_curves(
-    y_true,
+    y_true: ArrayLike,
     probabilities: Mapping,
     *,
-    ax=None,
+    ax: Axes | None = None,
     auc_text: Mapping | None = None,
     title: str | None = None,
-):
+) -> Axes:
     """ROC curves of several models on the same samples, AUC in the legend.
 
     Each curve is a :class:`sklearn.metrics.RocCurveDisplay` drawn on ``ax``.
@@ -85,12 +106,12 @@ def plot_roc_curves(
 def plot_metric_bars(
     table: pd.DataFrame,
     *,
-    metrics=None,
-    source="source",
-    target="target",
-    ax=None,
+    metrics: Sequence[str] | None = None,
+    source: str = "source",
+    target: str = "target",
+    ax: Axes | None = None,
     title: str | None = None,
-):
+) -> Axes:
     """Grouped bars of metrics per method: source dashed outline, target solid.
 
     Parameters

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import matplotlib
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from ..metrics import open_set_confusion_matrix
 from ._axes import single_axes
+from ._style import NEUTRAL, PALETTE, palette_color
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 
 __all__ = ["plot_open_set_confusion", "plot_open_set_latent"]
 
 
 def plot_open_set_confusion(
-    y_true, y_pred, *, known_classes, class_names=None, unknown_name="unknown", ax=None,
-    title=None,
-):
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    known_classes: ArrayLike,
+    class_names: Mapping | None = None,
+    unknown_name: str = "unknown",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Row-normalised confusion matrix over the known classes plus the unknown class.
 
     Drawn by :class:`sklearn.metrics.ConfusionMatrixDisplay`; empty cells carry
@@ -74,19 +89,19 @@ def plot_open_set_confusion(
 
 
 def plot_open_set_latent(
-    latent_source,
-    y_source,
-    latent_target,
-    y_target,
+    latent_source: ArrayLike,
+    y_source: ArrayLike,
+    latent_target: ArrayLike,
+    y_target: ArrayLike,
     *,
-    known_classes,
-    class_names=None,
-    method="pca",
-    max_points=1500,
-    random_state=0,
-    ax=None,
-    title=None,
-):
+    known_classes: ArrayLike,
+    class_names: Mapping | None = None,
+    method: str = "pca",
+    max_points: int = 1500,
+    random_state: int | None = 0,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """2-d embedding of the latent features of both domains, unknown class highlighted.
 
     Source samples are drawn as circles, target samples of known classes as
@@ -145,10 +160,10 @@ def plot_open_set_latent(
     y_source, y_target = y_source[s], y_target[t]
     known = list(np.asarray(known_classes, dtype=object).ravel())
     names = class_names or [str(c) for c in known]
-    colors = matplotlib.colormaps["tab10" if len(known) <= 10 else "tab20"]
+    colors = matplotlib.colormaps["tab20"] if len(known) > len(PALETTE) else None
     fig, ax = single_axes(ax, (7, 6))
     for i, label in enumerate(known):
-        color = colors(i % colors.N)
+        color = palette_color(i) if colors is None else colors(i % colors.N)
         mask = y_source == label
         ax.scatter(*emb_source[mask].T, s=8, marker="o", color=color, alpha=0.5,
                    label=f"{names[i]}")
@@ -157,11 +172,11 @@ def plot_open_set_latent(
     unknown = np.array([v not in set(known) for v in y_target.tolist()], dtype=bool)
     if unknown.any():
         ax.scatter(*emb_target[unknown].T, s=22, marker="x", color="black", label="unknown")
-    ax.scatter([], [], marker="o", color="grey", label="source (o)")
-    ax.scatter([], [], marker="^", color="grey", label="target (^)")
+    ax.scatter([], [], marker="o", color=NEUTRAL, label="source (o)")
+    ax.scatter([], [], marker="^", color=NEUTRAL, label="target (^)")
     ax.legend(fontsize=7, markerscale=1.5, loc="best", ncol=2)
-    ax.set_xlabel(f"{method.upper()} 1")
-    ax.set_ylabel(f"{method.upper()} 2")
+    ax.set_xlabel(f"{method.upper()} 1 (arbitrary units)")
+    ax.set_ylabel(f"{method.upper()} 2 (arbitrary units)")
     if title:
         ax.set_title(title)
     return fig

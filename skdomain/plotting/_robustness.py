@@ -6,13 +6,23 @@ returns the figure; the caller saves and closes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ._axes import axes_grid
 from ._inspection import image_to_rgb
+from ._style import IMAGE_CMAP, IMAGE_ORIGIN, palette_color
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..robustness import OnePixelAttackResult
+
 
 __all__ = ["plot_robustness_curves", "plot_attack_examples", "plot_latent_distances"]
 
@@ -28,8 +38,8 @@ def plot_robustness_curves(
     group_by: Sequence[str] = ("model",),
     n_columns: int = 3,
     panel_size: tuple[float, float] = (3.6, 2.9),
-    axes=None,
-):
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Score against perturbation strength, one panel per perturbation.
 
     Parameters
@@ -80,9 +90,10 @@ def plot_robustness_curves(
     for ax, perturbation in zip(axes.flat, perturbations, strict=False):
         panel = data[data["perturbation"] == perturbation]
         groups = panel.groupby(group_by, sort=False) if group_by else [("all", panel)]
-        for key, group in groups:
+        for g, (key, group) in enumerate(groups):
             stats = group.groupby("strength")["score"].agg(["mean", "std"]).fillna(0.0)
-            line = ax.plot(stats.index, stats["mean"], marker="o", ms=3, label=_group_label(key))
+            line = ax.plot(stats.index, stats["mean"], marker="o", ms=3, label=_group_label(key),
+                           color=palette_color(g))
             ax.fill_between(
                 stats.index,
                 stats["mean"] - stats["std"],
@@ -92,7 +103,7 @@ def plot_robustness_curves(
                 linewidth=0,
             )
         ax.set_title(perturbation)
-        ax.set_xlabel("strength")
+        ax.set_xlabel("strength (perturbation units)")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(perturbations) :]:
@@ -102,14 +113,14 @@ def plot_robustness_curves(
 
 
 def plot_attack_examples(
-    results,
-    images,
+    results: Iterable[OnePixelAttackResult],
+    images: ArrayLike,
     *,
     class_names: Sequence[str] | None = None,
     titles: Sequence[str] | None = None,
     max_examples: int = 6,
-    axes=None,
-):
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Clean image, attacked image (changed pixel circled) and class probabilities.
 
     Images are shown with :func:`image_to_rgb` (asinh stretch).
@@ -157,9 +168,11 @@ def plot_attack_examples(
     )
     for i, result in enumerate(results):
         clean_ax, attacked_ax, bar_ax = axes[i]
-        clean_ax.imshow(image_to_rgb(images[i]), cmap="gray", origin="lower")
+        clean_ax.imshow(image_to_rgb(images[i]), cmap=IMAGE_CMAP, origin=IMAGE_ORIGIN)
         clean_ax.set_title(f"clean: {result.label_before}", fontsize="small")
-        attacked_ax.imshow(image_to_rgb(result.adversarial_image), cmap="gray", origin="lower")
+        attacked_ax.imshow(
+            image_to_rgb(result.adversarial_image), cmap=IMAGE_CMAP, origin=IMAGE_ORIGIN
+        )
         if result.pixel is not None:
             row, col = result.pixel
             attacked_ax.scatter(
@@ -174,8 +187,10 @@ def plot_attack_examples(
             clean_ax.set_ylabel(titles[i], fontsize="small")
         names = list(class_names) if class_names is not None else [str(c) for c in result.classes]
         positions = np.arange(len(names))
-        bar_ax.bar(positions - 0.2, result.probability_before, 0.4, label="before")
-        bar_ax.bar(positions + 0.2, result.probability_after, 0.4, label="after")
+        bar_ax.bar(positions - 0.2, result.probability_before, 0.4, label="before",
+                   color=palette_color(0))
+        bar_ax.bar(positions + 0.2, result.probability_after, 0.4, label="after",
+                   color=palette_color(1))
         bar_ax.set_xticks(positions, names, fontsize="small", rotation=20)
         bar_ax.set_ylim(0, 1)
         bar_ax.set_ylabel("probability", fontsize="small")
@@ -191,8 +206,8 @@ def plot_latent_distances(
     group_by: str = "model",
     panel_by: str | None = "domain",
     xlabel: str = "distance to the nearest wrong-class sample / latent spread",
-    axes=None,
-):
+    axes: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure:
     """Histograms of per-sample latent distances, one color per model.
 
     Parameters
@@ -233,12 +248,14 @@ def plot_latent_distances(
     bins = np.linspace(0, np.percentile(finite, 99) if len(finite) else 1.0, 40)
     for ax, panel in zip(axes[0], panels, strict=False):
         subset = distances if panel is None else distances[distances[panel_by] == panel]
-        for key, group in subset.groupby(group_by, sort=False):
+        for g, (key, group) in enumerate(subset.groupby(group_by, sort=False)):
             values = group[value].to_numpy()
-            hist = ax.hist(values, bins=bins, alpha=0.45, label=f"{key} (mean {values.mean():.2f})")
-            ax.axvline(values.mean(), color=hist[2][0].get_facecolor(), linestyle="--")
+            color = palette_color(g)
+            ax.hist(values, bins=bins, alpha=0.45, color=color,
+                    label=f"{key} (mean {values.mean():.2f})")
+            ax.axvline(values.mean(), color=color, linestyle="--")
         ax.set_title("" if panel is None else str(panel))
         ax.set_xlabel(xlabel, fontsize="small")
-        ax.set_ylabel("samples")
+        ax.set_ylabel("number of samples")
         ax.legend(fontsize="small")
     return fig

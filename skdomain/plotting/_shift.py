@@ -6,17 +6,23 @@ the figure; the caller saves and closes it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ._axes import single_axes
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
 __all__ = ["plot_shift_report"]
 
 
 def plot_shift_report(
-    table: pd.DataFrame, *, alpha: float = 0.05, title: str | None = None, ax=None
-):
+    table: pd.DataFrame, *, alpha: float = 0.05, title: str | None = None, ax: Axes | None = None
+) -> Axes:
     """Per-feature ``-log10 p`` bars with the joint MMD and classifier results.
 
     Parameters

@@ -65,6 +65,23 @@ class OnePixelAttackResult:
         The image with the pixel changed (a copy of the input if none).
     classes : ndarray
         The model's classes, in the order of the probability columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skdomain.robustness import OnePixelAttackResult, one_pixel_attack
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((20, 1, 3, 3)); y = (X[:, 0, 1, 1] > 0.5).astype(int)
+    >>> clf = LogisticRegression().fit(X.reshape(20, -1), y)
+    >>> class Flat:  # the attack calls predict_proba on images
+    ...     classes_ = clf.classes_
+    ...     def predict_proba(self, images):
+    ...         return clf.predict_proba(np.asarray(images).reshape(len(images), -1))
+    >>> result = one_pixel_attack(Flat(), X[0], y[0], maxiter=3, population_size=10,
+    ...                           random_state=0)
+    >>> isinstance(result, OnePixelAttackResult), result.adversarial_image.shape
+    (True, (1, 3, 3))
     """
 
     success: bool

@@ -59,7 +59,18 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MMDTestResult:
-    """Result of :func:`mmd_test`: biased MMD^2 statistic, permutation p-value."""
+    """Result of :func:`mmd_test`: biased MMD^2 statistic, permutation p-value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdomain.shift import mmd_test
+    >>> rng = np.random.default_rng(0)
+    >>> result = mmd_test(rng.normal(size=(50, 2)), rng.normal(1.0, size=(50, 2)),
+    ...                   n_permutations=50, random_state=0)
+    >>> result.n_permutations, result.p_value < 0.05
+    (50, True)
+    """
 
     statistic: float
     p_value: float
@@ -68,7 +79,18 @@ class MMDTestResult:
 
 @dataclass(frozen=True)
 class ClassifierTestResult:
-    """Result of :func:`classifier_test`: out-of-fold AUC, its CI and a p-value."""
+    """Result of :func:`classifier_test`: out-of-fold AUC, its CI and a p-value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdomain.shift import classifier_test
+    >>> rng = np.random.default_rng(0)
+    >>> result = classifier_test(rng.normal(size=(60, 2)), rng.normal(2.0, size=(60, 2)),
+    ...                          n_bootstrap=50, random_state=0)
+    >>> result.auc > 0.8, result.ci_low <= result.auc <= result.ci_high
+    (True, True)
+    """
 
     auc: float
     ci_low: float
