@@ -25,7 +25,7 @@ X_train, _ = make_cluster_profiles(n, flavour="magneticum", random_state=0)
 X_test, _ = make_cluster_profiles(n, flavour="tng", random_state=1)
 table = shift_report(
     log_observables(X_train), log_observables(X_test),
-    n_permutations=50 if quick else 200, n_bootstrap=50 if quick else 200, cv=3,
+    n_permutations=50 if quick else 200, cv=3,
     classifier=LogisticRegression(max_iter=1000),  # fast; the default is gradient boosting
     random_state=0,
 )

@@ -155,6 +155,16 @@ def bandwidth_floor(points: torch.Tensor) -> torch.Tensor:
     that differ only by rounding get an MMD near zero instead of a large one from
     a bandwidth fitted to the rounding noise.
 
+    Parameters
+    ----------
+    points : Tensor of shape (n, d)
+        The samples whose magnitude sets the floor.
+
+    Returns
+    -------
+    Tensor
+        A scalar ``sigma^2`` floor, in the dtype of ``points``.
+
     Examples
     --------
     >>> import torch
@@ -345,6 +355,24 @@ def pooled_bandwidths(
     most ``max_points`` points (a fixed random subsample, cached per size),
     raised to :func:`bandwidth_floor`, times ``bandwidth_multipliers``. ``d2``,
     the pooled squared distances when already computed, is reused.
+
+    Parameters
+    ----------
+    pooled : Tensor of shape (N, d)
+        Source and target rows together.
+    d2 : Tensor of shape (N, N), optional
+        Their squared distances, when already computed.
+    bandwidths : sequence of float, optional
+        Fixed kernel bandwidths ``sigma``; ``None`` uses the median heuristic.
+    bandwidth_multipliers : sequence of float
+        Multipliers of the median-heuristic ``sigma^2``.
+    max_points : int
+        Points of the subsample the median heuristic looks at.
+
+    Returns
+    -------
+    Tensor of shape (n_kernels,)
+        ``sigma^2`` of every Gaussian kernel.
 
     Examples
     --------

@@ -87,7 +87,7 @@ class ClassifierTestResult:
     >>> from skdomain.shift import classifier_test
     >>> rng = np.random.default_rng(0)
     >>> result = classifier_test(rng.normal(size=(60, 2)), rng.normal(2.0, size=(60, 2)),
-    ...                          n_bootstrap=50, random_state=0)
+    ...                          random_state=0)
     >>> result.auc > 0.8, result.ci_low <= result.auc <= result.ci_high
     (True, True)
     """
@@ -233,7 +233,18 @@ def mmd_test(
 
 @dataclass(frozen=True)
 class BlockMMDTestResult:
-    """Result of :func:`block_mmd_test`: mean block MMD^2, its z-score and p-value."""
+    """Result of :func:`block_mmd_test`: mean block MMD^2, its z-score and p-value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdomain.shift import block_mmd_test
+    >>> rng = np.random.default_rng(0)
+    >>> result = block_mmd_test(rng.normal(size=(400, 2)), rng.normal(1.0, size=(400, 2)),
+    ...                         random_state=0)
+    >>> bool(result.p_value < 0.05)
+    True
+    """
 
     statistic: float
     z: float
@@ -535,7 +546,6 @@ def shift_report(
     n_permutations: int = 500,
     classifier=None,
     cv: int = 2,
-    n_bootstrap=None,
     feature_test: str = "ks",
     correction: str = "fdr_bh",
     standardize: bool = True,
@@ -552,9 +562,6 @@ def shift_report(
         Permutations of the MMD test.
     classifier, cv
         See :func:`classifier_test`.
-    n_bootstrap : None
-        Deprecated and ignored: the classifier test's interval and p-value are
-        no longer bootstrapped (see :func:`classifier_test`).
     feature_test, correction
         See :func:`feature_tests`.
     standardize : bool, default=True
@@ -580,9 +587,6 @@ def shift_report(
     >>> bool(table["rejected"].all())
     True
     """
-    if n_bootstrap is not None:
-        warnings.warn("shift_report(n_bootstrap=...) is ignored and will be removed: the "
-                      "classifier test no longer bootstraps.", FutureWarning, stacklevel=2)
     rng = check_random_state(random_state)
     mmd = mmd_test(X_source, X_target, n_permutations=n_permutations,
                    standardize=standardize, random_state=rng)
