@@ -264,7 +264,7 @@ def _per_sample_loss(estimator, X, y, scorer_name):
     ]
     if len(unseen):
         raise ValueError(
-            f"y has labels {list(unseen)[:5]} that the estimator was not fitted on "
+            f"y has labels {np.asarray(unseen).tolist()[:5]} that the estimator was not fitted on "
             f"(classes_={classes.tolist()}); score it on data of its classes."
         )
     index = np.searchsorted(classes, y)
