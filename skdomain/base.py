@@ -339,27 +339,19 @@ def _to_tensor(X: np.ndarray, device: str, dtype=torch.float32) -> torch.Tensor:
     return torch.as_tensor(X, dtype=dtype).to(device)
 
 
-def _dry_run(encoder: nn.Module, sample_shape: tuple) -> None:
-    """One forward pass of a user's encoder on zeros shaped like ``X``: a clear error if not."""
-    was_training = encoder.training
-    encoder.eval()
+def _latent_size(encoder: nn.Module, sample_shape: tuple, *, custom: bool) -> int:
+    """Latent size; a user's encoder gets one dry forward pass, with a clear error if it fails."""
     try:
-        parameter = next(encoder.parameters(), None)
-        device = parameter.device if parameter is not None else torch.device("cpu")
-        with torch.no_grad():
-            encoder(torch.zeros((2, *sample_shape), device=device))
+        return latent_dimension(encoder, sample_shape, dry_run=custom)
     except Exception as error:  # noqa: BLE001 - any failure of user code is reported
-        expected = getattr(encoder, "in_features", None)
+        if not custom:
+            raise
         first = next((m for m in encoder.modules() if hasattr(m, "in_features")), None)
-        if expected is None and first is not None:
-            expected = first.in_features
-        wants = f" (its first layer expects {expected} input features)" if expected else ""
+        wants = f" (its first layer expects {first.in_features} input features)" if first else ""
         raise ValueError(
             f"module {type(encoder).__name__} cannot process samples of shape "
             f"{tuple(sample_shape)} from X{wants}: {error}"
         ) from error
-    finally:
-        encoder.train(was_training)
 
 
 class BaseDeepEstimator(TransformerMixin, BaseEstimator):
@@ -496,9 +488,8 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
     def _build_network(self, sample_shape: tuple) -> DomainAdaptationNetwork:
         encoder = self._build_encoder(sample_shape)
-        if isinstance(self.module, nn.Module) or inspect.isclass(self.module):
-            _dry_run(encoder, sample_shape)
-        latent_dim = latent_dimension(encoder, sample_shape)
+        custom = isinstance(self.module, nn.Module) or inspect.isclass(self.module)
+        latent_dim = _latent_size(encoder, sample_shape, custom=custom)
         n_outputs = self._n_outputs()
         self.n_latent_ = latent_dim
         return DomainAdaptationNetwork(
