@@ -13,8 +13,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skdomain-installed
 OUTPUT ?= skdomain-output
 PYTEST_WORKERS ?= 2
+MIN_VENV ?= .venv-min
+MIN_PACKAGES := numpy scipy pandas scikit-learn skorch matplotlib
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install demo test test-min lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,21 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
 
+# The declared lowest versions of the core dependencies (the ">=" floors of
+# pyproject.toml), in a separate venv; torch stays TORCH_SPEC.
+test-min:
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -c "import torch" 2>/dev/null || $(MIN_VENV)/bin/python -m pip install --quiet $(TORCH_SPEC)
+	$(MIN_VENV)/bin/python -c "import re, sys, tomllib; \
+	deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
+	floors = dict(re.fullmatch(r'([A-Za-z0-9_-]+)>=([0-9.]+)', d).groups() for d in deps); \
+	print('\n'.join(f'{n}=={floors[n]}' for n in sys.argv[1:]))" $(MIN_PACKAGES) > $(MIN_VENV)/min-constraints.txt
+	cat $(MIN_VENV)/min-constraints.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet -c $(MIN_VENV)/min-constraints.txt -e ".[dev]"
+	$(MIN_VENV)/bin/python -m pip list 2>/dev/null | grep -i -E "^(numpy|scipy|pandas|scikit-learn|skorch|matplotlib|torch) "
+	$(MIN_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check skdomain tests benchmarks
 
@@ -44,4 +61,4 @@ docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) $(OUTPUT) .pytest_cache .hypothesis docs/_build docs/auto_examples docs/api/generated
+	rm -rf $(VENV) $(MIN_VENV) $(OUTPUT) .pytest_cache .hypothesis docs/_build docs/auto_examples docs/api/generated

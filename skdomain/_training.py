@@ -392,13 +392,7 @@ class DomainAdaptationNet(NeuralNet):
         names = list(terms)
         values = torch.stack([terms[name].detach().float() for name in names]).tolist()
         recorded = dict(zip(names, values, strict=True))
-        diverged = [name for name, value in recorded.items() if not math.isfinite(value)]
-        if diverged:
-            culprit = ", ".join(n for n in diverged if n != "loss") or "loss"
-            raise DivergedError(
-                f"Training diverged at epoch {len(self.history)}: {culprit} became "
-                f"{recorded[diverged[0]]}. Lower the learning rate or the weight of that term."
-            )
+        self._check_divergence(recorded)
         _precision.backward(self, terms["loss"])
         self.steps_done += 1
         for name, value in recorded.items():
@@ -410,6 +404,35 @@ class DomainAdaptationNet(NeuralNet):
         if self.grad_scaler is None:
             return super().train_step(batch, **fit_params)
         return _precision.scaled_train_step(self, batch, **fit_params)
+
+    #: A term whose value exceeds this factor times its first value (or 1, if
+    #: larger) has blown up: finite, but the model is ruined (probabilities of
+    #: exactly 0 or 1).
+    blow_up_factor: float = 1e6
+
+    def _check_divergence(self, recorded: dict) -> None:
+        """Raise :class:`DivergedError` naming the terms that became non-finite or blew up.
+
+        The first value of each term in this training run is the reference;
+        it is kept across ``partial_fit`` calls.
+        """
+        first = self.__dict__.setdefault("_first_term_values", {})
+        diverged = []
+        for name, value in recorded.items():
+            if not math.isfinite(value):
+                diverged.append(name)
+                continue
+            reference = first.setdefault(name, abs(value))
+            if abs(value) > self.blow_up_factor * max(reference, 1.0):
+                diverged.append(name)
+        if diverged:
+            culprit = ", ".join(n for n in diverged if n != "loss") or "loss"
+            name = next(n for n in diverged if n != "loss") if culprit != "loss" else "loss"
+            raise DivergedError(
+                f"Training diverged at epoch {len(self.history)}: {culprit} became "
+                f"{recorded[name]:.3g} (first value {first.get(name, float('nan')):.3g}). "
+                "Lower the learning rate or the weight of that term."
+            )
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
@@ -429,12 +452,29 @@ class DomainAdaptationNet(NeuralNet):
         proba = self.predict_proba(X)
         return proba.argmax(axis=1) if self.classifier else proba
 
-    def train(self, dataset, valid, epochs: int):
-        """Run ``epochs`` epochs on ``dataset`` (validating on ``valid`` if given)."""
+    def train(
+        self,
+        dataset: ArrayDataset,
+        valid: ArrayDataset | None,
+        epochs: int,
+        *,
+        schedule_epochs: int | None = None,
+    ):
+        """Run ``epochs`` epochs on ``dataset`` (validating on ``valid`` if given).
+
+        ``schedule_epochs``: continue the training progress (schedules, warm-ups)
+        of the previous calls over a run of that many epochs (``partial_fit``)
+        instead of starting a fresh run of ``epochs``.
+        """
         if not self.initialized_:
             self.initialize()
-        self.steps_done = 0
-        self.total_steps = max(1, epochs * len(self.get_iterator(dataset, training=True)))
+        n_batches = len(self.get_iterator(dataset, training=True))
+        if schedule_epochs is None:
+            self.steps_done = 0
+            self.__dict__.pop("_first_term_values", None)
+            self.total_steps = max(1, epochs * n_batches)
+        else:
+            self.total_steps = max(1, schedule_epochs * n_batches)
         self.train_split = None if valid is None else (lambda ds, y=None: (ds, valid))
         self.notify("on_train_begin", X=dataset, y=None)
         try:

@@ -97,8 +97,14 @@ class UniversalDAClassifier(BaseDeepClassifier):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The known (source) classes.
+    unknown_label_ : int or str
+        The label ``predict`` gives unknown samples.
     rho_ : float
         Entropy threshold of the separation loss.
+    margin_ : float
+        Margin of the separation loss.
+    top_k_ : int
+        Top indices compared by the clustering term.
     unknown_threshold_ : float
         Threshold of the unknown score used by ``predict``.
     prototypes_ : ndarray of shape (n_classes, n_latent)
@@ -158,14 +164,18 @@ class UniversalDAClassifier(BaseDeepClassifier):
             ``log(K) / 2`` for ``K`` known classes.""",
         ),
         Parameter(
-            "margin", 0.5, [interval("real", 0)],
-            "float",
-            "Band around ``rho`` in which the separation loss is zero.",
+            "margin", None, [interval("real", 0), None],
+            "float or None",
+            """Band around ``rho`` in which the separation loss is zero; ``None``
+            means ``min(0.5, rho / 2)``, so that with any number of classes
+            (binary too) confident and uncertain predictions lie outside it.""",
         ),
         Parameter(
-            "top_k", 2, [interval("integer", 1)],
-            "int",
-            "Number of top indices compared by the rank-statistics labels.",
+            "top_k", None, [interval("integer", 1), None],
+            "int or None",
+            """Number of top indices compared by the rank-statistics labels; must be
+            smaller than the number of compared values. ``None`` means
+            ``min(2, K - 1)`` for ``K`` known classes.""",
         ),
         Parameter(
             "rank_on", "outputs", [one_of("outputs", "features")],
@@ -219,10 +229,13 @@ class UniversalDAClassifier(BaseDeepClassifier):
             ``domain_weight > 0``).""",
         ),
         Parameter(
-            "unknown_label", -1, "no_validation",
-            "scalar",
-            """Label returned by ``predict`` for unknown samples (an int, a string,
-            ``None``...). Must not be one of the source classes.""",
+            "unknown_label", None, "no_validation",
+            "int, str or None",
+            """Label returned by ``predict`` for unknown samples; must not be one of
+            the source classes, and should be of their type (so that scikit-learn's
+            metrics can compare them). ``None`` chooses one of the labels' type:
+            ``-1`` for numeric classes, ``"unknown"`` for strings (fitted as
+            ``unknown_label_``).""",
         ),
         Parameter(
             "unknown_threshold", None, [interval("real", None, None, closed="neither"), None],
@@ -274,20 +287,58 @@ class UniversalDAClassifier(BaseDeepClassifier):
     def _encode_y(self, y, *, fitting: bool):
         encoded = super()._encode_y(y, fitting=fitting)
         if fitting:
-            if np.ndim(self.unknown_label) != 0:
+            self.unknown_label_ = self._unknown_label()
+            n_classes = len(self.classes_)
+            self.rho_ = default_rho(n_classes) if self.rho is None else float(self.rho)
+            self.margin_ = min(0.5, self.rho_ / 2) if self.margin is None else float(self.margin)
+            if self.separation_weight > 0 and (
+                self.rho_ - self.margin_ <= 0 and self.rho_ + self.margin_ >= np.log(n_classes)
+            ):
                 raise ValueError(
-                    f"unknown_label must be a single value, got {self.unknown_label!r}."
+                    f"margin={self.margin_:g} around rho={self.rho_:g} covers every possible "
+                    f"entropy of {n_classes} classes (0 to {np.log(n_classes):.3g}): the "
+                    "separation loss would always be 0. Use a smaller margin."
                 )
-            if any(_same_label(c, self.unknown_label) for c in self.classes_):
+            n_ranked = n_classes if self.rank_on == "outputs" else None
+            self.top_k_ = min(2, n_classes - 1) if self.top_k is None else int(self.top_k)
+            if n_ranked is not None and self.clustering_weight > 0 and self.top_k_ >= n_ranked:
                 raise ValueError(
-                    f"unknown_label={self.unknown_label!r} is one of the source classes; "
-                    "choose a label that no known class uses."
+                    f"top_k={self.top_k_} must be smaller than the number of classes "
+                    f"({n_classes}) with rank_on='outputs': every pair would be 'similar'."
                 )
-            self.rho_ = default_rho(len(self.classes_)) if self.rho is None else float(self.rho)
             self.unknown_threshold_ = (
                 self.rho_ if self.unknown_threshold is None else float(self.unknown_threshold)
             )
         return encoded
+
+    def _unknown_label(self):
+        """``unknown_label``, checked, or one of the classes' type when it is None."""
+        label = self.unknown_label
+        numeric = self.classes_.dtype.kind in "biuf"
+        if label is None:
+            if numeric:
+                label = -1
+                while np.any(self.classes_ == label):
+                    label -= 1
+            else:
+                label, i = "unknown", 1
+                while any(_same_label(c, label) for c in self.classes_):
+                    label, i = f"unknown_{i}", i + 1
+            return label
+        if np.ndim(label) != 0:
+            raise ValueError(f"unknown_label must be a single value, got {label!r}.")
+        if numeric != (isinstance(label, numbers.Number) and not isinstance(label, bool)):
+            raise ValueError(
+                f"unknown_label={label!r} is not of the type of the classes "
+                f"{self.classes_[:3].tolist()}...: scikit-learn's metrics could not compare "
+                "them. Use unknown_label=None to choose one automatically."
+            )
+        if any(_same_label(c, label) for c in self.classes_):
+            raise ValueError(
+                f"unknown_label={label!r} is one of the source classes; "
+                "choose a label that no known class uses."
+            )
+        return label
 
     def _build_network(self, sample_shape):
         network = super()._build_network(sample_shape)
@@ -319,11 +370,11 @@ class UniversalDAClassifier(BaseDeepClassifier):
             class_weight=self._class_weight_tensor(),
             clustering_weight=self.clustering_weight,
             clustering=self.clustering,
-            top_k=self.top_k,
+            top_k=self.top_k_,
             rank_on=self.rank_on,
             separation_weight=self.separation_weight,
             rho=self.rho_,
-            margin=self.margin,
+            margin=self.margin_,
             warmup=self.warmup,
             memory_size=self.memory_size,
             nc_temperature=self.temperature,
@@ -390,13 +441,13 @@ class UniversalDAClassifier(BaseDeepClassifier):
             (object when, say, the classes are strings and ``unknown_label`` an int).
         """
         proba = self.predict_proba(X)
-        out = _label_array(self.classes_, self.unknown_label, proba.shape[0])
+        out = _label_array(self.classes_, self.unknown_label_, proba.shape[0])
         out[:] = self.classes_[np.argmax(proba, axis=1)]
         if self.unknown_score_kind == "entropy":  # reuse the probabilities: no second pass
             score = prediction_entropy(torch.as_tensor(proba)).numpy()
         else:
             score = self.unknown_score(X, kind=self.unknown_score_kind)
-        out[score > self.unknown_threshold_] = self.unknown_label
+        out[score > self.unknown_threshold_] = self.unknown_label_
         return out
 
     def predict_known(self, X):

@@ -345,9 +345,45 @@ def _generated_init(cls, parameters: tuple[Parameter, ...]):
 def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda', 'cuda:0', "
+            "'mps' or 'auto'."
+        ) from None
+    if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    if kind == "mps" and not (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
+        raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda', 'mps' or 'auto'.")
     return device
+
+
+def _check_hidden_units(name: str, value) -> tuple:
+    """``value`` as a non-empty tuple of positive ints, or a ValueError naming ``name``."""
+    units = tuple(np.atleast_1d(np.asarray(value, dtype=object)).tolist())
+    if not units or not all(
+        isinstance(u, numbers.Integral) and not isinstance(u, bool) and u > 0 for u in units
+    ):
+        raise ValueError(f"{name} must be a non-empty sequence of positive ints, got {value!r}.")
+    return tuple(int(u) for u in units)
+
+
+def _check_callbacks(callbacks) -> None:
+    from skorch.callbacks import Callback
+
+    for i, callback in enumerate(callbacks or []):
+        item = callback[1] if isinstance(callback, tuple) and len(callback) == 2 else callback
+        is_class = inspect.isclass(item) and issubclass(item, Callback)
+        if not (isinstance(item, Callback) or is_class):
+            raise ValueError(
+                f"callbacks[{i}] must be a skorch callback (or a (name, callback) pair), "
+                f"got {callback!r}."
+            )
 
 
 def _to_tensor(X: np.ndarray, device: str, dtype=torch.float32) -> torch.Tensor:
@@ -371,6 +407,21 @@ def _dataset(X, y: torch.Tensor, device: str):
     if isinstance(X, StreamDataset):
         return StreamDataset(X.source, y.cpu(), rows=X.rows_, name=X.name)
     return ArrayDataset(_to_tensor(X, device), y)
+
+
+def _latent_size(encoder: nn.Module, sample_shape: tuple, *, custom: bool) -> int:
+    """Latent size; a user's encoder gets one dry forward pass, with a clear error if it fails."""
+    try:
+        return latent_dimension(encoder, sample_shape, dry_run=custom)
+    except Exception as error:  # noqa: BLE001 - any failure of user code is reported
+        if not custom:
+            raise
+        first = next((m for m in encoder.modules() if hasattr(m, "in_features")), None)
+        wants = f" (its first layer expects {first.in_features} input features)" if first else ""
+        raise ValueError(
+            f"module {type(encoder).__name__} cannot process samples of shape "
+            f"{tuple(sample_shape)} from X{wants}: {error}"
+        ) from error
 
 
 class BaseDeepEstimator(TransformerMixin, BaseEstimator):
@@ -547,7 +598,8 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
     def _build_network(self, sample_shape: tuple) -> DomainAdaptationNetwork:
         encoder = self._build_encoder(sample_shape)
-        latent_dim = latent_dimension(encoder, sample_shape)
+        custom = isinstance(self.module, nn.Module) or inspect.isclass(self.module)
+        latent_dim = _latent_size(encoder, sample_shape, custom=custom)
         n_outputs = self._n_outputs()
         self.n_latent_ = latent_dim
         return DomainAdaptationNetwork(
@@ -587,8 +639,16 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         )
 
     # Fitting --------------------------------------------------------------
+    def _check_parameter_values(self) -> None:
+        """Values that pass the type constraints but would fail late or silently."""
+        if self.module is None or self.module == "mlp":
+            _check_hidden_units("hidden_units", self.hidden_units)
+        _resolve_device(self.device)
+        _check_callbacks(self.callbacks)
+
     def _fit(self, X, y, X_target, *, epochs: int, continue_training: bool):
         reset = not continue_training
+        self._check_parameter_values()
         X = self._validate_X(X, reset=reset)
         if not reset and _sample_shape(X) != self.input_shape_:
             raise ValueError(
@@ -609,19 +669,11 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
         X_valid = y_valid = None
         if self.early_stopping:
-            stratify = y if getattr(self, "_stratify_validation", False) else None
-            rows_train, rows_valid = train_test_split(
-                np.arange(len(X)), test_size=self.validation_fraction, random_state=seed,
-                stratify=stratify,
-            )
-            y, y_valid = y[rows_train], y[rows_valid]
-            if isinstance(X, StreamDataset):
-                X, X_valid = X.subset(rows_train), X.subset(rows_valid)
-            else:
-                X, X_valid = X[rows_train], X[rows_valid]
+            X, X_valid, y, y_valid = self._validation_split(X, y, seed)
         X, y, X_target = distributed.shard(X, y, X_target, seed)  # this process's rows
 
         fork_devices = [torch.device(device)] if device.startswith("cuda") else []
+        schedule_epochs = getattr(self, "_schedule_epochs", None)
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             if reset:
@@ -648,8 +700,9 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
                 valid = _dataset(X_valid, self._y_tensor(y_valid, device), device)
             _precision.configure(net, self.precision, device)
             try:
+                self._check_batch_size(net)
                 with distributed.synchronized(net, seed):
-                    net.train(train, valid, epochs)
+                    net.train(train, valid, epochs, schedule_epochs=schedule_epochs)
             finally:
                 net.grad_scaler = None
                 # Keep no data or generators on the fitted estimator (pickling, memory).
@@ -658,6 +711,52 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
                 net.train_split = None
         self._n_features_out = self.n_latent_
         return self
+
+    def _validation_split(self, X, y, seed):
+        """Hold out ``validation_fraction`` of the source for early stopping.
+
+        Classifiers stratify, with at least one sample of each class on each side
+        when the set allows it; otherwise a clear error names the parameters.
+        """
+        n = len(X)
+        n_valid = max(1, int(np.ceil(self.validation_fraction * n)))
+        stratify = None
+        if getattr(self, "_stratify_validation", False):
+            counts = np.bincount(np.asarray(y, dtype=np.int64))
+            n_classes = int(np.count_nonzero(counts))
+            n_valid = max(n_valid, n_classes)
+            if n - n_valid < n_classes:
+                raise ValueError(
+                    f"early_stopping=True holds out validation_fraction="
+                    f"{self.validation_fraction} of {n} samples, too few to keep "
+                    f"{n_classes} classes on both sides; use more data or early_stopping=False."
+                )
+            if counts[counts > 0].min() >= 2:
+                stratify = y
+        if n - n_valid < 2:
+            raise ValueError(
+                f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                f"leaves {n - n_valid} of {n} samples to train on; use more data or "
+                "early_stopping=False."
+            )
+        rows_train, rows_valid, y_train, y_valid = train_test_split(
+            np.arange(n), y, test_size=n_valid, random_state=seed, stratify=stratify
+        )
+        if isinstance(X, StreamDataset):
+            return X.subset(rows_train), X.subset(rows_valid), y_train, y_valid
+        return X[rows_train], X[rows_valid], y_train, y_valid
+
+    def _check_batch_size(self, net) -> None:
+        needed = max(
+            [getattr(term, "min_batch_size", 1) for term in getattr(net.criterion_, "terms", [])
+             if getattr(term, "weight", 1) != 0],
+            default=1,
+        )
+        if self.batch_size < needed:
+            raise ValueError(
+                f"batch_size={self.batch_size} is too small for {type(self).__name__}: its "
+                f"loss terms need at least {needed} samples of each domain per batch."
+            )
 
     def _uses_target(self) -> bool:
         return True
@@ -689,6 +788,9 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         self
         """
         continue_training = self.warm_start and hasattr(self, "net_")
+        if not continue_training:
+            # classes given to an earlier partial_fit belong to that run only
+            self.__dict__.pop("_partial_fit_classes", None)
         return self._fit(
             X, y, X_target, epochs=self.max_epochs, continue_training=continue_training
         )
@@ -711,9 +813,15 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         first_call = not hasattr(self, "net_")
         if first_call:
             self._validate_params()
+            self.__dict__.pop("_partial_fit_classes", None)
             if classes is not None:
                 self._partial_fit_classes = np.asarray(classes)
-        return self._fit(X, y, X_target, epochs=1, continue_training=not first_call)
+        # The schedules (gradient reversal, warm-ups) run over max_epochs calls.
+        self._schedule_epochs = self.max_epochs
+        try:
+            return self._fit(X, y, X_target, epochs=1, continue_training=not first_call)
+        finally:
+            del self._schedule_epochs
 
     # Inference ------------------------------------------------------------
     def _forward(self, X, function) -> np.ndarray:
@@ -840,6 +948,14 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
             y = y.ravel()
         if y.ndim != 1:
             raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+        if y.dtype == object:
+            kinds = {"str" if isinstance(v, str) else "number" if isinstance(v, numbers.Number)
+                     else type(v).__name__ for v in y.tolist()}
+            if len(kinds) > 1:
+                raise ValueError(
+                    f"y mixes labels of different types ({', '.join(sorted(kinds))}); use "
+                    "labels of one type (all int or all str)."
+                )
         check_classification_targets(y)
         if fitting:
             encoder = LabelEncoder()
@@ -875,7 +991,17 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 self.class_weight, classes=self.classes_[mask], y=self._training_labels
             )
         else:
+            unknown = [c for c in self.class_weight if not np.any(self.classes_ == c)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has classes {unknown} that are not in y's classes "
+                    f"{self.classes_.tolist()}."
+                )
             weights = np.asarray([self.class_weight.get(c, 1.0) for c in self.classes_], float)
+            if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise ValueError(
+                    f"class_weight values must be finite and non-negative, got {self.class_weight}."
+                )
         return torch.as_tensor(weights, dtype=torch.float32)
 
     def _fit(self, X, y, X_target, *, epochs, continue_training):

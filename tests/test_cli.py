@@ -34,3 +34,43 @@ def test_unknown_experiment_is_rejected(capsys):
     except SystemExit as exit_:
         assert exit_.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_errors_are_one_line_unless_verbose(tmp_path, capsys):
+    bad = tmp_path / "a-file"
+    bad.write_text("x")
+    assert main(["experiment", "demo", "--quick", "--output", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--output" in err and len(err.strip().splitlines()) == 1
+    # an error from inside a run: one line, and the traceback with --verbose
+    argv = ["experiment", "demo", "--quick", "--output", str(tmp_path / "out"),
+            "--device", "nonsense"]
+    assert main(argv) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert main([*argv, "--verbose"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_help_shows_defaults_and_plain_descriptions(capsys):
+    for argv in (["experiment", "--help"], ["demo", "--help"]):
+        try:
+            main(argv)
+        except SystemExit as exit_:
+            assert exit_.code == 0
+        out = capsys.readouterr().out
+        assert "(default: cpu)" in out and "galaxy-cluster masses" in out
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "seed 0" not in listing and len(listing.strip().splitlines()) == 5
+
+
+def test_device_reaches_every_experiment_configuration():
+    from skdomain.experiments import EXPERIMENTS, get_experiment
+
+    for name in EXPERIMENTS:
+        module = get_experiment(name)
+        config = next(
+            getattr(module, attr) for attr in dir(module)
+            if attr.endswith("Config") and attr != "Config"
+        )
+        assert config().device == "cpu", name

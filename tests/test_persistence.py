@@ -58,7 +58,9 @@ def test_safe_save_and_load(moons, fitted, tmp_path):
     _, _, X_target, _ = moons
     for i, estimator in enumerate(fitted):
         directory = save_estimator(estimator, tmp_path / f"model{i}")
-        assert sorted(p.name for p in directory.iterdir()) == ["estimator.json", "weights.pt"]
+        assert sorted(p.name for p in directory.iterdir()) == [
+            "arrays.npz", "estimator.json", "weights.pt"
+        ]
         # The weights file holds tensors only: the safe loader reads it.
         state = torch.load(directory / "weights.pt", weights_only=True)
         assert set(state) == {"module", "objective"}

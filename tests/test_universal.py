@@ -135,13 +135,17 @@ def test_string_labels_with_string_unknown_label():
     assert set(everything.predict(X_target).tolist()) == {"unknown"}
 
 
-def test_int_unknown_with_string_classes_gives_object_array():
+def test_unknown_label_of_the_classes_type_is_chosen_for_string_classes():
     X, y, X_target, _, _ = four_blobs(n=20, labels=("a", "b", "c"))
     model = UniversalDAClassifier(
         random_state=0, max_epochs=2, unknown_threshold=0.0
     ).fit(X, y, X_target=X_target)
     predictions = model.predict(X_target)
-    assert predictions.dtype == object and set(predictions.tolist()) == {-1}
+    assert model.unknown_label_ == "unknown"
+    assert set(predictions.tolist()) == {"unknown"}
+    # an int unknown label with string classes would break sklearn's metrics: refused
+    with pytest.raises(ValueError, match="unknown_label=-1 is not of the type"):
+        UniversalDAClassifier(max_epochs=1, unknown_label=-1).fit(X, y, X_target=X_target)
 
 
 @pytest.mark.parametrize(

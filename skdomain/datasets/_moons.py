@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.datasets import make_moons
 from sklearn.utils import check_random_state
@@ -45,6 +47,11 @@ def make_rotated_moons(
     >>> X.shape, X_target.shape
     ((100, 2), (100, 2))
     """
+    for name, value in (("rotation", rotation), ("noise", noise)):
+        if not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}.")
     rng = check_random_state(random_state)
     n_target = n_samples if n_target is None else n_target
     X, y = make_moons(n_samples, noise=noise, random_state=rng)

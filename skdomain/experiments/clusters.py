@@ -65,6 +65,8 @@ class ClustersConfig:
         Permutations of the MMD shift test.
     n_seeds : int
         Repetitions with new data and new weights.
+    device : str
+        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -88,6 +90,7 @@ class ClustersConfig:
     n_bootstrap: int = 300
     n_permutations: int = 500
     n_seeds: int = 3
+    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: fewer clusters, shorter training, two seeds.
@@ -121,7 +124,7 @@ def _network(config: ClustersConfig, seed: int, cls=SourceOnlyRegressor, **extra
     model = cls(
         hidden_units=tuple(config.hidden_units), max_epochs=config.max_epochs,
         batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay,
-        random_state=seed, **extra,
+        random_state=seed, device=config.device, **extra,
     )
     # Mgas, T, Yx to log10, then z-scores fitted on the labelled training clusters.
     return make_da_pipeline(FunctionTransformer(log_observables), StandardScaler(), model)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +11,7 @@ import pandas as pd
 from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from ..datasets import make_rotated_moons
 from ..plotting import plot_decision_boundaries
+from ._config import resolve_config
 from ._report import Report, mean_std_table
 
 __all__ = ["DemoConfig", "run", "evaluate"]
@@ -36,6 +37,7 @@ class DemoConfig:
     rotation: float = 30.0
     n_seeds: int = 5
     max_epochs: int | None = None  # None keeps each estimator's default
+    device: str = "cpu"
 
 
 QUICK = DemoConfig(n_seeds=3)
@@ -60,7 +62,7 @@ def evaluate(config: DemoConfig, verbose: bool = True):
         )
         for name, cls in METHODS.items():
             step += 1
-            params = {"random_state": seed}
+            params = {"random_state": seed, "device": config.device}
             if config.max_epochs is not None:
                 params["max_epochs"] = config.max_epochs
             start = time.perf_counter()
@@ -80,7 +82,7 @@ def evaluate(config: DemoConfig, verbose: bool = True):
     return pd.DataFrame(rows), (models, (X, y, X_target, y_target))
 
 
-def run(output_dir, *, quick=False, n_seeds=None, verbose=True, config=None) -> Path:
+def run(output_dir, *, quick=False, n_seeds=None, verbose=True, config=None, **overrides) -> Path:
     """Run the moons demo and write ``report.md`` with a table and a figure.
 
     Parameters
@@ -94,14 +96,15 @@ def run(output_dir, *, quick=False, n_seeds=None, verbose=True, config=None) -> 
         Print one progress line per fit.
     config : DemoConfig, optional
         Full control over the sizes (used by the tests).
+    **overrides
+        Fields of :class:`DemoConfig` to change, e.g. ``device="cuda"``.
 
     Returns
     -------
     Path of the report.
     """
     config = config or (QUICK if quick else DemoConfig())
-    if n_seeds is not None:
-        config = replace(config, n_seeds=n_seeds)
+    config = resolve_config(config, {}, quick=False, n_seeds=n_seeds, overrides=overrides)
     scores, (models, data) = evaluate(config, verbose=verbose)
     report = Report(output_dir, "Rotated moons: source-only vs MMD vs DANN")
     report.text(

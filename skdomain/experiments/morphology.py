@@ -96,6 +96,8 @@ class MorphologyConfig:
         thresholded at the 95 % quantile of the source's own distances).
     n_seeds : int
         Repetitions with new data and new weights.
+    device : str
+        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -129,6 +131,7 @@ class MorphologyConfig:
     contrastive_weight: float = 0.0
     unknown_score_kind: str = "entropy"
     n_seeds: int = 3
+    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: small data, short training, two seeds.
@@ -184,6 +187,7 @@ def _models(config: MorphologyConfig, seed: int) -> dict:
         batch_size=config.batch_size,
         lr=config.lr,
         random_state=seed,
+        device=config.device,
     )
     universal = dict(
         margin=config.margin,

@@ -84,6 +84,8 @@ class RobustnessConfig:
         Budget of the attack per image.
     n_seeds : int
         Repetitions with new data and new weights.
+    device : str
+        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -107,6 +109,7 @@ class RobustnessConfig:
     attack_maxiter: int = 30
     attack_population: int = 50
     n_seeds: int = 5
+    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: small data, short training, a few attacks, two seeds.
@@ -161,6 +164,7 @@ def _models(config: RobustnessConfig, seed: int) -> dict:
         batch_size=config.batch_size,
         lr=config.lr,
         random_state=seed,
+        device=config.device,
     )
     return {
         NO_DA: SourceOnlyClassifier(**common),

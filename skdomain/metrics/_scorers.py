@@ -271,8 +271,17 @@ def _per_sample_loss(estimator, X, y, scorer_name):
         pred = np.asarray(estimator.predict(X), dtype=np.float64).reshape(len(X), -1)
         return np.mean((pred - np.asarray(y, np.float64).reshape(len(X), -1)) ** 2, axis=1)
     proba = _proba(estimator, X, scorer_name)
-    classes = list(estimator.classes_)
-    index = np.array([classes.index(label) for label in np.asarray(y)])
+    classes = np.asarray(estimator.classes_)
+    y = np.asarray(y)
+    unseen = np.setdiff1d(np.unique(y), classes) if y.dtype.kind == classes.dtype.kind else [
+        label for label in np.unique(y.astype(object)) if not np.any(classes == label)
+    ]
+    if len(unseen):
+        raise ValueError(
+            f"y has labels {np.asarray(unseen).tolist()[:5]} that the estimator was not fitted on "
+            f"(classes_={classes.tolist()}); score it on data of its classes."
+        )
+    index = np.searchsorted(classes, y)
     return -np.log(np.clip(proba[np.arange(len(index)), index], 1e-12, 1.0))
 
 

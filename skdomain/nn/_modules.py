@@ -326,8 +326,12 @@ class DomainAdaptationNetwork(nn.Module):
         return self.head(self.encode(x))
 
 
-def latent_dimension(encoder: nn.Module, sample_shape: Sequence[int]) -> int:
+def latent_dimension(
+    encoder: nn.Module, sample_shape: Sequence[int], *, dry_run: bool = False
+) -> int:
     """Latent size of ``encoder``: its ``out_features`` or a dry run on zeros.
+
+    ``dry_run=True`` always runs it (checking that it accepts such samples).
 
     Parameters
     ----------
@@ -347,7 +351,7 @@ def latent_dimension(encoder: nn.Module, sample_shape: Sequence[int]) -> int:
     5
     """
     declared = getattr(encoder, "out_features", None)
-    if isinstance(declared, int):
+    if isinstance(declared, int) and not dry_run:
         return declared
     was_training = encoder.training
     encoder.eval()

@@ -19,6 +19,7 @@ Nothing here knows about scikit-learn.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -205,6 +206,19 @@ class Term(nn.Module):
         return f"name={self.name!r}, weight={self.weight}"
 
 
+def _positive_floats(name: str, values) -> tuple:
+    """``values`` as a non-empty tuple of positive finite floats, or a ValueError naming it."""
+    try:
+        out = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a sequence of numbers, got {values!r}.") from None
+    if not out or not all(math.isfinite(v) and v > 0 for v in out):
+        raise ValueError(
+            f"{name} must be a non-empty sequence of positive numbers, got {values!r}."
+        )
+    return out
+
+
 class MMDTerm(Term):
     """Squared MMD between source and target latent features (:func:`~skdomain.nn.mmd2`).
 
@@ -223,6 +237,8 @@ class MMDTerm(Term):
     """
 
     name = "mmd_loss"
+    #: The estimators of MMD^2 need two samples of each domain per batch.
+    min_batch_size = 2
 
     def __init__(
         self,
@@ -234,8 +250,12 @@ class MMDTerm(Term):
     ):
         super().__init__(weight)
         self.estimator = estimator
-        self.bandwidths = None if bandwidths is None else tuple(bandwidths)
-        self.bandwidth_multipliers = tuple(bandwidth_multipliers)
+        self.bandwidths = None if bandwidths is None else _positive_floats(
+            "bandwidths", bandwidths
+        )
+        self.bandwidth_multipliers = _positive_floats(
+            "bandwidth_multipliers", bandwidth_multipliers
+        )
 
     def forward(self, batch):
         """Squared MMD between the source and target latent features of the batch."""

@@ -146,6 +146,14 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
             if np.any(y <= 0):
                 raise ValueError("target='linear' needs positive masses in y.")
             return np.log10(y)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinite values.")
+        # 10.0 ** y overflows above ~308: no log10 mass is anywhere near
+        if y.size and np.max(np.abs(y)) > 300:
+            raise ValueError(
+                f"y reaches {np.max(np.abs(y)):.3g}, which looks like linear masses, not "
+                "log10 masses: pass target='linear' (or np.log10(y))."
+            )
         return y
 
     # Fitting ------------------------------------------------------------------
@@ -178,9 +186,15 @@ class ScalingRelationRegressor(RegressorMixin, BaseEstimator):
         if self.pivot is None:
             log_pivot = np.median(log_x, axis=0)
         else:
-            pivot = np.broadcast_to(np.asarray(self.pivot, dtype=float), (n_obs,))
-            if np.any(pivot <= 0):
-                raise ValueError("pivot must be positive.")
+            pivot = np.asarray(self.pivot, dtype=float)
+            if pivot.ndim > 1 or pivot.size not in (1, n_obs):
+                raise ValueError(
+                    f"pivot must be one number or one per observable ({n_obs}), got "
+                    f"{pivot.size} values."
+                )
+            pivot = np.broadcast_to(pivot.reshape(-1), (n_obs,))
+            if not np.all(np.isfinite(pivot)) or np.any(pivot <= 0):
+                raise ValueError(f"pivot must be positive and finite, got {self.pivot!r}.")
             log_pivot = np.log10(pivot)
         centered_x = log_x - log_x.mean(axis=0)
         centered_m = log_m - log_m.mean()

@@ -73,7 +73,32 @@ def _check_images(X) -> np.ndarray:
         )
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
         raise ValueError(f"Images must have a numeric dtype, got {X.dtype}.")
+    if np.issubdtype(X.dtype, np.floating):
+        bad = ~np.isfinite(X)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"X has {int(bad.sum())} NaN or infinite pixels (the first at index {first}); "
+                "a perturbation would spread them over whole bands. Replace them first "
+                "(e.g. np.nan_to_num or the band median)."
+            )
     return X
+
+
+def _check_fill_value(fill_value, dtype: np.dtype) -> float:
+    """A ``fill_value`` the images of ``dtype`` can hold."""
+    if not isinstance(fill_value, numbers.Real) or isinstance(fill_value, bool):
+        raise ValueError(f"fill_value must be a real number, got {fill_value!r}.")
+    if not np.isfinite(fill_value):
+        raise ValueError(f"fill_value must be finite, got {fill_value!r}.")
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        if fill_value != int(fill_value) or not info.min <= fill_value <= info.max:
+            raise ValueError(
+                f"fill_value={fill_value!r} cannot be stored in images of dtype {dtype} "
+                f"(integers from {info.min} to {info.max})."
+            )
+    return float(fill_value)
 
 
 def _check_labelled_images(X, y):
@@ -136,6 +161,8 @@ def _perturbation(check_strength=_check_strength, **check_options):
             for name, check in check_options.items():
                 if name in options:
                     options[name] = check(options[name], name)
+            if "fill_value" in options:
+                options["fill_value"] = _check_fill_value(options["fill_value"], X.dtype)
             if strength == 0:
                 return X.copy()
             return _as_dtype(body(X, strength, **options), X.dtype)
