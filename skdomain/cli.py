@@ -28,6 +28,8 @@ DESCRIPTIONS = {
     "simulations: scaling relations vs neural networks",
     "morphology": "galaxy morphologies from one survey to another, whose images include a "
     "class never seen in training (strong lenses)",
+    "hubble": "real galaxies of the Hubble Deep Field as the unlabeled target of a "
+    "morphology model trained on generated images: shift, adaptation, predictions",
     "robustness": "how galaxy-morphology classifiers degrade under noise, blur, compression "
     "and one-pixel attacks, with and without adaptation",
 }

@@ -5,7 +5,8 @@ import sys
 
 import pandas as pd
 
-from skdomain.cli import main
+from skdomain.cli import DESCRIPTIONS, main
+from skdomain.experiments import EXPERIMENTS
 
 
 def test_demo_command_writes_report_table_and_figure(tmp_path, capsys):
@@ -61,7 +62,10 @@ def test_help_shows_defaults_and_plain_descriptions(capsys):
         assert "(default: cpu)" in out and "galaxy-cluster masses" in out
     assert main(["list"]) == 0
     listing = capsys.readouterr().out
-    assert "seed 0" not in listing and len(listing.strip().splitlines()) == 5
+    assert "seed 0" not in listing
+    assert len(listing.strip().splitlines()) == len(EXPERIMENTS)
+    assert set(DESCRIPTIONS) == set(EXPERIMENTS)  # every experiment described
+    assert all(DESCRIPTIONS[name] in listing for name in EXPERIMENTS)
 
 
 def test_device_reaches_every_experiment_configuration():

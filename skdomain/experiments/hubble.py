@@ -58,9 +58,18 @@ class HubbleConfig:
     min_area : int
         Smallest segment (pixels above 3 sigma) kept as a galaxy.
     max_epochs : int
+        Training epochs of both networks.
     domain_weight : float
         Weight of DANN's domain-adversarial term.
     n_seeds : int
+        Repetitions with new generated images and new weights.
+    device : str
+        Torch device of the networks, e.g. ``"cuda"``.
+
+    Examples
+    --------
+    >>> HubbleConfig(n_seeds=2).n_seeds
+    2
     """
 
     n_source: int = 1500
@@ -70,6 +79,7 @@ class HubbleConfig:
     max_epochs: int = 15
     domain_weight: float = 0.3
     n_seeds: int = 1
+    device: str = "cpu"
 
 
 #: Settings of ``--quick`` (part of ``make demo``).
@@ -142,7 +152,7 @@ def run_seed(config, seed, *, verbose=True):
         "classifier test": classifier_test(_pooled(X), _pooled(X_real), random_state=seed),
     }
     common = {"module": "deepmerge", "max_epochs": config.max_epochs, "random_state": seed,
-              "batch_size": 64}
+              "batch_size": 64, "device": config.device}
     models = {
         SOURCE_ONLY: SourceOnlyClassifier(**common).fit(X, y),
         DANN: DANNClassifier(domain_weight=config.domain_weight, **common).fit(
