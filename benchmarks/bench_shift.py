@@ -42,12 +42,8 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def floor_mmd_test(a, b, n_permutations, seed=0):
-    """The floor: float32 kernel (one bandwidth) and one product for all permutations."""
-    pooled = torch.as_tensor(np.concatenate([a, b]), dtype=torch.float32)
-    n, m = len(a), len(b)
-    d2 = torch.cdist(pooled, pooled).pow_(2)
-    kernel = torch.exp_(d2.mul_(-0.5 / float(d2[:256, :256].median())))
+def _permutation_statistic(kernel, n, m, n_permutations, seed):
+    """All permutations' statistics as one product ``S K``; returns the first."""
     rng = np.random.default_rng(seed)
     labels = np.full((n_permutations + 1, n + m), -1.0 / m, dtype=np.float32)
     for row in labels:
@@ -55,6 +51,15 @@ def floor_mmd_test(a, b, n_permutations, seed=0):
     labels = torch.as_tensor(labels)
     statistics = ((labels @ kernel) * labels).sum(1)
     return float(statistics[0])
+
+
+def floor_mmd_test(a, b, n_permutations, seed=0):
+    """The floor: float32 kernel (one bandwidth) and one product for all permutations."""
+    pooled = torch.as_tensor(np.concatenate([a, b]), dtype=torch.float32)
+    n, m = len(a), len(b)
+    d2 = torch.cdist(pooled, pooled).pow_(2)
+    kernel = torch.exp_(d2.mul_(-0.5 / float(d2[:256, :256].median())))
+    return _permutation_statistic(kernel, n, m, n_permutations, seed)
 
 
 def floor5_mmd_test(a, b, n_permutations, seed=0, multipliers=(0.25, 0.5, 1.0, 2.0, 4.0)):
@@ -72,13 +77,7 @@ def floor5_mmd_test(a, b, n_permutations, seed=0, multipliers=(0.25, 0.5, 1.0, 2
     for _ in range(len(multipliers) - 1):
         kernel.add_(current.mul_(current))
     kernel.div_(len(multipliers))
-    rng = np.random.default_rng(seed)
-    labels = np.full((n_permutations + 1, n + m), -1.0 / m, dtype=np.float32)
-    for row in labels:
-        row[rng.permutation(n + m)[:n]] = 1.0 / n
-    labels = torch.as_tensor(labels)
-    statistics = ((labels @ kernel) * labels).sum(1)
-    return float(statistics[0])
+    return _permutation_statistic(kernel, n, m, n_permutations, seed)
 
 
 def naive_mmd2(x, y, multipliers=(0.25, 0.5, 1.0, 2.0, 4.0)):
