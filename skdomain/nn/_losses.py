@@ -242,22 +242,31 @@ def _doubling_steps(sigma2: torch.Tensor):
 
 
 def _kernel_inplace(d2: torch.Tensor, sigma2: torch.Tensor, *, derivative: bool = False,
-                    row_block: int = 1024) -> torch.Tensor:
+                    row_block: int = 1024, scratch: torch.Tensor | None = None,
+                    plan=False) -> torch.Tensor:
     """Overwrite ``d2`` (..., N, N) with the mean Gaussian kernel (or its d/d(d2)).
 
-    Works on blocks of rows so that the only full-size array is ``d2`` itself.
+    Works on blocks of rows so that the only full-size array is ``d2`` itself;
+    ``scratch`` (at least one row block) is reused instead of allocated, and
+    ``plan`` (from :func:`_doubling_steps`) is computed when not given.
     """
     sigma2 = sigma2.detach().to(d2.dtype)
     n_kernels = len(sigma2)
     coefficients = (-0.5 / sigma2 if derivative else torch.ones_like(sigma2)) / n_kernels
-    plan = _doubling_steps(sigma2)
+    if plan is False:
+        plan = _doubling_steps(sigma2)
     rows = d2.shape[-2]
     for start in range(0, rows, row_block):
         view = d2[..., start : start + row_block, :]
         if plan is not None:
             order, steps = plan
-            current = (view * (-0.5 / sigma2[order[0]])).exp_()
-            view.copy_(current).mul_(coefficients[order[0]])
+            if scratch is None:
+                current = view * (-0.5 / sigma2[order[0]])
+            else:
+                current = torch.mul(view, -0.5 / sigma2[order[0]],
+                                    out=scratch[..., : view.shape[-2], :])
+            current.exp_()
+            torch.mul(current, coefficients[order[0]], out=view)
             for index, step in zip(order[1:], steps[1:], strict=True):
                 for _ in range(step):
                     current.mul_(current)
@@ -284,6 +293,37 @@ def _pooled_squared_distances(pooled: torch.Tensor) -> torch.Tensor:
         d2.mul_(-2.0).add_(squared.unsqueeze(-1)).add_(squared.unsqueeze(-2)).clamp_(min=0.0)
         d2.diagonal(dim1=-2, dim2=-1).zero_()
     return d2
+
+
+def _pooled_kernel(pooled: torch.Tensor, sigma2: torch.Tensor, *,
+                   block_elements: int = 1 << 18) -> torch.Tensor:
+    """Mean Gaussian kernel matrix of the rows of ``pooled`` (N, d), fused and cache-blocked.
+
+    The same values as ``_kernel_inplace(_pooled_squared_distances(pooled), sigma2)``
+    up to rounding, but every row block (about ``block_elements`` entries, so
+    that it stays in cache) goes from the Gram product to its kernel values
+    before the next one is touched: the N x N result is written once, and it is
+    the only full-size array. No autograd.
+    """
+    with torch.no_grad():
+        n = pooled.shape[0]
+        centered = pooled - pooled.mean(0, keepdim=True)
+        squared = (centered * centered).sum(1)
+        transposed = centered.T.contiguous()
+        kernel = torch.empty(n, n, dtype=pooled.dtype, device=pooled.device)
+        rows = max(1, min(n, block_elements // max(n, 1)))
+        scratch = torch.empty(rows, n, dtype=pooled.dtype, device=pooled.device)
+        sigma2 = sigma2.detach().to(pooled.dtype)
+        plan = _doubling_steps(sigma2)
+        for start in range(0, n, rows):
+            stop = min(n, start + rows)
+            view = kernel[start:stop]
+            torch.addmm(squared[start:stop, None], centered[start:stop], transposed,
+                        alpha=-2.0, out=view)
+            view.add_(squared).clamp_(min=0.0)
+            view[:, start:stop].diagonal().zero_()
+            _kernel_inplace(view, sigma2, row_block=rows, scratch=scratch, plan=plan)
+    return kernel
 
 
 def _block_weights(n: int, m: int, estimator: str):

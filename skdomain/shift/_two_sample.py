@@ -39,6 +39,7 @@ from ..nn._losses import (
     _block_weights,
     _check_bandwidths,
     _kernel_inplace,
+    _pooled_kernel,
     _pooled_squared_distances,
     _weighted_block_sum,
     pooled_bandwidths,
@@ -98,15 +99,15 @@ class ClassifierTestResult:
     p_value: float
 
 
-def _check_pair(X_source, X_target, *, min_samples: int = 2):
+def _check_pair(X_source, X_target, *, min_samples: int = 2, dtype=np.float64):
     names = None
     if hasattr(X_source, "columns"):
         names = [str(c) for c in X_source.columns]
         if hasattr(X_target, "columns") and list(map(str, X_target.columns)) != names:
             raise ValueError("X_source and X_target have different columns.")
-    Xs = check_array(X_source, dtype=np.float64, ensure_min_samples=min_samples,
+    Xs = check_array(X_source, dtype=dtype, ensure_min_samples=min_samples,
                      input_name="X_source")
-    Xt = check_array(X_target, dtype=np.float64, ensure_min_samples=min_samples,
+    Xt = check_array(X_target, dtype=dtype, ensure_min_samples=min_samples,
                      input_name="X_target")
     if Xs.shape[1] != Xt.shape[1]:
         raise ValueError(
@@ -121,17 +122,41 @@ def _constant_columns(pooled) -> np.ndarray:
     """Columns whose spread is within rounding of their magnitude."""
     spread = pooled.max(0) - pooled.min(0)
     magnitude = np.abs(pooled).max(0)
-    return spread <= 64 * np.finfo(pooled.dtype).eps * magnitude
+    return spread <= 64 * np.finfo(np.float64).eps * magnitude
+
+
+def _chunks(arrays, rows: int = 1 << 16):
+    for array in arrays:
+        for start in range(0, len(array), rows):
+            yield array[start : start + rows].astype(np.float64, copy=False)
+
+
+def _pooled_moments(arrays):
+    """Pooled mean, scale and constant-column mask of ``arrays``, streamed in float64 chunks.
+
+    Two passes (mean, then squared deviations), never a float64 copy of the pooled
+    sample: memory is one chunk. Constant columns get scale 1.
+    """
+    total = sum(len(a) for a in arrays)
+    mean = sum(chunk.sum(0) for chunk in _chunks(arrays)) / total
+    squares = sum(np.square(chunk - mean).sum(0) for chunk in _chunks(arrays))
+    low = np.min([chunk.min(0) for chunk in _chunks(arrays)], axis=0)
+    high = np.max([chunk.max(0) for chunk in _chunks(arrays)], axis=0)
+    constant = high - low <= 64 * np.finfo(np.float64).eps * np.maximum(-low, high)
+    scale = np.sqrt(squares / total)
+    return mean, np.where((scale > 0) & ~constant, scale, 1.0), constant
+
+
+def _apply_standardization(X, moments):
+    mean, scale, constant = moments
+    Z = (X.astype(np.float64, copy=False) - mean) / scale
+    Z[:, constant] = 0.0  # rounding noise must not become a shift
+    return Z
 
 
 def _standardize(Xs, Xt):
-    pooled = np.concatenate([Xs, Xt])
-    mean, scale = pooled.mean(0), pooled.std(0)
-    constant = _constant_columns(pooled)
-    scale = np.where((scale > 0) & ~constant, scale, 1.0)
-    Zs, Zt = (Xs - mean) / scale, (Xt - mean) / scale
-    Zs[:, constant], Zt[:, constant] = 0.0, 0.0  # rounding noise must not become a shift
-    return Zs, Zt
+    moments = _pooled_moments([Xs, Xt])
+    return _apply_standardization(Xs, moments), _apply_standardization(Xt, moments)
 
 
 def _check_count(value, name: str, minimum: int = 1) -> int:
@@ -148,12 +173,20 @@ def _torch_dtype(dtype):
     raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
 
 
-def _signed_labels(rng, n: int, m: int, count: int, dtype) -> torch.Tensor:
-    """``count`` random label vectors, ``+1/n`` on n rows and ``-1/m`` on the others."""
-    labels = np.full((count, n + m), -1.0 / m)
+def _signed_labels(rng, n: int, m: int, out: torch.Tensor, *, skip_first=False) -> torch.Tensor:
+    """Fill ``out`` (count, n + m) with random signed labels: ``+1/n`` on n rows, ``-1/m`` else.
+
+    With ``skip_first`` the first row is the observed labelling (source rows first;
+    its permutation is still drawn, so that the random stream does not depend on it).
+    """
+    labels = out.numpy()
+    labels.fill(-1.0 / m)
     for row in labels:
         row[rng.permutation(n + m)[:n]] = 1.0 / n
-    return torch.as_tensor(labels, dtype=dtype)
+    if skip_first:
+        labels[0] = -1.0 / m
+        labels[0, :n] = 1.0 / n
+    return out
 
 
 def mmd_test(
@@ -214,17 +247,18 @@ def mmd_test(
     rng = check_random_state(random_state)
     with torch.no_grad():
         pooled = torch.as_tensor(np.concatenate([Xs, Xt]), dtype=torch_dtype)
-        kernel = _pooled_squared_distances(pooled)
-        sigma2 = pooled_bandwidths(pooled, kernel, bandwidth_multipliers=bandwidth_multipliers)
-        kernel = _kernel_inplace(kernel, sigma2)
+        sigma2 = pooled_bandwidths(pooled, bandwidth_multipliers=bandwidth_multipliers)
+        kernel = _pooled_kernel(pooled, sigma2)
         statistics = np.empty(n_permutations + 1)
-        for start in range(0, n_permutations + 1, 256):
-            count = min(256, n_permutations + 1 - start)
-            labels = _signed_labels(rng, n, m, count, torch_dtype)
-            if start == 0:
-                labels[0] = torch.as_tensor(np.r_[np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
-            projected = labels @ kernel
-            statistics[start : start + count] = (projected.double() * labels.double()).sum(1)
+        chunk = min(256, n_permutations + 1)
+        labels = torch.empty(chunk, n + m, dtype=torch_dtype)
+        projected = torch.empty(chunk, n + m, dtype=torch_dtype)
+        for start in range(0, n_permutations + 1, chunk):
+            count = min(chunk, n_permutations + 1 - start)
+            _signed_labels(rng, n, m, labels[:count], skip_first=start == 0)
+            torch.matmul(labels[:count], kernel, out=projected[:count])
+            statistics[start : start + count] = torch.einsum(
+                "ij,ij->i", projected[:count].double(), labels[:count].double()).numpy()
     observed = statistics[0]
     tolerance = 64 * torch.finfo(torch_dtype).eps * max(abs(observed), 1e-3)
     p_value = (1 + np.sum(statistics[1:] >= observed - tolerance)) / (1 + n_permutations)
@@ -299,7 +333,9 @@ def block_mmd_test(
     """
     torch_dtype = _torch_dtype(dtype)
     _check_bandwidths(None, bandwidth_multipliers)
-    Xs, Xt, _ = _check_pair(X_source, X_target, min_samples=4)
+    # Float32 input stays float32: the samples are read in chunks, never copied whole.
+    Xs, Xt, _ = _check_pair(X_source, X_target, min_samples=4,
+                            dtype=(np.float64, np.float32))
     smaller = min(len(Xs), len(Xt))
     if block_size is None:
         block_size = max(2, int(np.sqrt(smaller)))
@@ -309,24 +345,28 @@ def block_mmd_test(
         raise ValueError(
             f"block_size={block_size} leaves fewer than 2 blocks for {smaller} samples."
         )
-    if standardize:
-        Xs, Xt = _standardize(Xs, Xt)
+    moments = _pooled_moments([Xs, Xt]) if standardize else None
     rng = check_random_state(random_state)
     bs, bt = len(Xs) // n_blocks, len(Xt) // n_blocks
-    source = torch.as_tensor(Xs[rng.permutation(len(Xs))[: n_blocks * bs]], dtype=torch_dtype)
-    target = torch.as_tensor(Xt[rng.permutation(len(Xt))[: n_blocks * bt]], dtype=torch_dtype)
+    order_s = rng.permutation(len(Xs))[: n_blocks * bs]
+    order_t = rng.permutation(len(Xt))[: n_blocks * bt]
+
+    def rows(X, index, count):
+        Z = X[index] if moments is None else _apply_standardization(X[index], moments)
+        return torch.as_tensor(Z, dtype=torch_dtype).reshape(count, -1, X.shape[1])
+
+    half = MEDIAN_HEURISTIC_MAX_POINTS // 2
     with torch.no_grad():
-        sample = torch.cat([source[: MEDIAN_HEURISTIC_MAX_POINTS // 2],
-                            target[: MEDIAN_HEURISTIC_MAX_POINTS // 2]])
+        sample = torch.cat([rows(Xs, order_s[:half], 1)[0], rows(Xt, order_t[:half], 1)[0]])
         sigma2 = pooled_bandwidths(sample, bandwidth_multipliers=bandwidth_multipliers)
-        source = source.reshape(n_blocks, bs, -1)
-        target = target.reshape(n_blocks, bt, -1)
         per_chunk = max(1, (1 << 22) // (bs + bt) ** 2)  # ~16 MB of kernel per chunk
         weights = _block_weights(bs, bt, "unbiased")
         values = []
         for start in range(0, n_blocks, per_chunk):
-            pooled = torch.cat([source[start : start + per_chunk],
-                                target[start : start + per_chunk]], dim=1)
+            count = min(per_chunk, n_blocks - start)
+            pooled = torch.cat([rows(Xs, order_s[start * bs : (start + count) * bs], count),
+                                rows(Xt, order_t[start * bt : (start + count) * bt], count)],
+                               dim=1)
             kernel = _kernel_inplace(_pooled_squared_distances(pooled), sigma2)
             values.append(_weighted_block_sum(kernel, bs, weights))
     h = torch.cat(values).numpy()
