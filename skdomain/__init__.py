@@ -6,6 +6,8 @@ from ._classification import (
     MMDClassifier,
     SourceOnlyClassifier,
 )
+from ._adversarial import CDANClassifier, DeepJDOTClassifier, MCCClassifier
+from ._self_training import SelfTrainingDA
 from ._regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
 from ._universal import UniversalDAClassifier
 from .physics import ScalingRelationRegressor, YxScalingRegressor
@@ -18,6 +20,10 @@ __all__ = [
     "DANNClassifier",
     "DeepCORALClassifier",
     "SourceOnlyClassifier",
+    "CDANClassifier",
+    "MCCClassifier",
+    "DeepJDOTClassifier",
+    "SelfTrainingDA",
     "UniversalDAClassifier",
     "SourceOnlyRegressor",
     "MMDRegressor",

@@ -71,8 +71,30 @@ from ._terms import (
     Term,
     TermInputs,
 )
+from ._terms_conditional import (
+    CONDITIONAL_DISCRIMINATOR,
+    ConditionalAdversarialTerm,
+    JointTransportTerm,
+    MinimumClassConfusionTerm,
+)
+from ._losses import (
+    conditional_adversarial_loss,
+    entropy_weights,
+    jdot_loss,
+    minimum_class_confusion_loss,
+    multilinear_map,
+)
 
 __all__ = [
+    "CONDITIONAL_DISCRIMINATOR",
+    "ConditionalAdversarialTerm",
+    "JointTransportTerm",
+    "MinimumClassConfusionTerm",
+    "conditional_adversarial_loss",
+    "entropy_weights",
+    "jdot_loss",
+    "minimum_class_confusion_loss",
+    "multilinear_map",
     "CORALTerm",
     "ClassificationObjective",
     "CosineHead",
