@@ -1,14 +1,14 @@
 """skdomain: domain adaptation for science, the scikit-learn way."""
 
+from ._adversarial import CDANClassifier, DeepJDOTClassifier, MCCClassifier
 from ._classification import (
     DANNClassifier,
     DeepCORALClassifier,
     MMDClassifier,
     SourceOnlyClassifier,
 )
-from ._adversarial import CDANClassifier, DeepJDOTClassifier, MCCClassifier
-from ._self_training import SelfTrainingDA
 from ._regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
+from ._self_training import SelfTrainingDA
 from ._universal import UniversalDAClassifier
 from .physics import ScalingRelationRegressor, YxScalingRegressor
 from .pipeline import make_da_pipeline

@@ -126,8 +126,12 @@ class DANNClassifier(BaseDeepClassifier):
     reversed gradient teaches the encoder features it cannot tell apart. The
     reversal coefficient follows ``2 / (1 + exp(-10 p)) - 1`` over training
     progress ``p`` (``grl_schedule="dann"``) or stays at 1 (``"constant"``).
-    The default learning rate, 1e-2, is the one of the DANN paper: adversarial
-    training at 1e-3 was markedly less stable on rotated moons.
+    The learning rate is the shared default, 1e-3: with Adam at 1e-2 (the DANN
+    paper's rate, but for SGD) the discriminator's ReLU units died in most fits
+    on moons rotated about the origin (constant output, domain loss stuck at
+    ``ln 2``, no gradient for the encoder) and target accuracy varied by up to
+    20 points between seeds; see ``benchmarks/dann_diagnosis.py`` and
+    ``docs/benchmarks.md``.
 
     {parameters_and_attributes}
 
@@ -146,10 +150,6 @@ class DANNClassifier(BaseDeepClassifier):
     """
 
     parameters = (
-        Parameter(
-            "lr", 1e-2, BaseDeepClassifier._parameter_constraints["lr"], "float",
-            "Learning rate.", default_doc="1e-2",
-        ),
         Parameter.weight(
             "domain_weight", 1.0,
             "Weight of the domain-discriminator loss; 0 gives a source-only model.",

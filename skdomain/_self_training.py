@@ -70,7 +70,7 @@ class SelfTrainingDA(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     n_pseudo_labeled_ : list of int
         Target rows pseudo-labeled at each refit.
     n_iter_ : int
-        Number of refits done.
+        Number of fits done: 1 plus the number of refits on pseudo-labels.
 
     Examples
     --------
@@ -153,7 +153,7 @@ class SelfTrainingDA(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._validate_params_()
         est = self._fit_one(X, y, X_target)
         self.n_pseudo_labeled_ = []
-        self.n_iter_ = 0
+        self.n_iter_ = 1
         previous = None
         if X_target is not None:
             y = np.asarray(y)
@@ -185,11 +185,6 @@ class SelfTrainingDA(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Predicted labels of the last fitted estimator."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
-
-    def transform(self, X):
-        """Latent features of the last fitted estimator (if it has ``transform``)."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.transform(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

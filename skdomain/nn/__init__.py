@@ -22,14 +22,19 @@ from ._contrastive import (
 )
 from ._losses import (
     DEFAULT_BANDWIDTH_MULTIPLIERS,
+    conditional_adversarial_loss,
     coral_loss,
     domain_adversarial_loss,
     entropy_loss,
+    entropy_weights,
     fisher_loss,
     gaussian_kernel,
+    jdot_loss,
     median_heuristic_sigma2,
+    minimum_class_confusion_loss,
     mmd2,
     mmd2_linear,
+    multilinear_map,
     pairwise_squared_distances,
 )
 from ._modules import (
@@ -76,13 +81,6 @@ from ._terms_conditional import (
     ConditionalAdversarialTerm,
     JointTransportTerm,
     MinimumClassConfusionTerm,
-)
-from ._losses import (
-    conditional_adversarial_loss,
-    entropy_weights,
-    jdot_loss,
-    minimum_class_confusion_loss,
-    multilinear_map,
 )
 
 __all__ = [
