@@ -65,6 +65,15 @@ def rotated_moons(n, rotation, *, about="origin", noise=0.1, target_proportion=N
     return X, y, Xt, yt, Xh, yh
 
 
+def _library_moons(n, rotation, seed):
+    """skdomain's own ``make_rotated_moons`` (about the center): the README's example."""
+    from skdomain.datasets import make_rotated_moons
+
+    X, y, Xt, yt = make_rotated_moons(n, rotation=rotation, random_state=seed)
+    _, _, Xh, yh = make_rotated_moons(n, rotation=rotation, random_state=seed + 1000)
+    return X, y, Xt, yt, Xh, yh
+
+
 def _affine_tabular(n, seed):
     """Ten-feature two-class Gaussian mixture; target = affine map + extra noise."""
     rng = check_random_state(seed)
@@ -168,7 +177,7 @@ def _registry():
             lambda n, s, a=angle: rotated_moons(n, a, about="origin", seed=s), "tabular", 1000)
     for angle in (30, 50, 70):
         tasks[f"moons-center-{angle}"] = (
-            lambda n, s, a=angle: rotated_moons(n, a, about="center", seed=s), "tabular", 1000)
+            lambda n, s, a=angle: _library_moons(n, a, s), "tabular", 1000)
     tasks["moons-origin-30-label-shift"] = (
         lambda n, s: rotated_moons(n, 30, about="origin", target_proportion=0.25, seed=s),
         "tabular", 1000)

@@ -172,8 +172,7 @@ def run(tasks, chosen, seeds, epochs, n_max, out):
                                  target_accuracy=acc, heldout_accuracy=held, fit_s=seconds))
                 print(f"{name} | {label} | seed {seed} | {acc:.3f} | {held:.3f} | "
                       f"{seconds:.1f}s", flush=True)
-        frame = pd.DataFrame(rows)
-        frame.to_csv(out / "runs.csv", index=False)
+                pd.DataFrame(rows).to_csv(out / "runs.csv", index=False)
     return pd.DataFrame(rows)
 
 
