@@ -139,10 +139,15 @@ def select(names, pattern):
 
 
 def subsample(task, n_max):
+    """At most ``n_max`` rows per sample, drawn at random (some generators sort by class)."""
     if n_max is None:
         return task
-    for a in ("X", "y", "X_target", "y_target", "X_test", "y_test"):
-        setattr(task, a, getattr(task, a)[:n_max])
+    rng = np.random.RandomState(0)
+    for xa, ya in (("X", "y"), ("X_target", "y_target"), ("X_test", "y_test")):
+        n = len(getattr(task, xa))
+        rows = np.sort(rng.permutation(n)[: min(n, n_max)])
+        setattr(task, xa, getattr(task, xa)[rows])
+        setattr(task, ya, getattr(task, ya)[rows])
     return task
 
 
