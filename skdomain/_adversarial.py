@@ -7,7 +7,8 @@ cross-entropy (:mod:`skdomain.base`'s extension API); the terms live in
 
 from __future__ import annotations
 
-from .base import BaseDeepClassifier, Parameter, interval, non_negative, one_of
+from ._classification import DANNClassifier
+from .base import BaseDeepClassifier, Parameter, interval, non_negative
 from .nn import (
     CONDITIONAL_DISCRIMINATOR,
     ConditionalAdversarialTerm,
@@ -17,6 +18,9 @@ from .nn import (
 )
 
 __all__ = ["CDANClassifier", "MCCClassifier", "DeepJDOTClassifier"]
+
+#: DANN's declarations of what CDAN shares with it (discriminator, schedule).
+_DANN = {parameter.name: parameter for parameter in DANNClassifier.parameters}
 
 
 class CDANClassifier(BaseDeepClassifier):
@@ -65,14 +69,8 @@ class CDANClassifier(BaseDeepClassifier):
             "entropy_conditioning", True, ["boolean"], "bool",
             "Weight each sample by ``1 + exp(-entropy)`` of its prediction (CDAN+E).",
         ),
-        Parameter(
-            "discriminator_hidden_units", (64, 64), ["array-like"], "tuple of int",
-            "Hidden widths of the domain discriminator.",
-        ),
-        Parameter(
-            "grl_schedule", "dann", [one_of("dann", "constant")], '{"dann", "constant"}',
-            "Gradient reversal coefficient over training.",
-        ),
+        _DANN["discriminator_hidden_units"],
+        _DANN["grl_schedule"],
     )
 
     def _build_extra_heads(self, latent_dim, sample_shape, n_outputs):
