@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._adversarial import CDANClassifier, DeepJDOTClassifier, MCCClassifier
 from ._classification import (
     DANNClassifier,
     DeepCORALClassifier,
@@ -9,6 +10,7 @@ from ._classification import (
     SourceOnlyClassifier,
 )
 from ._regression import DRRNRegressor, MMDRegressor, SourceOnlyRegressor
+from ._self_training import SelfTrainingDA
 from ._universal import UniversalDAClassifier
 from .physics import ScalingRelationRegressor, YxScalingRegressor
 from .pipeline import make_da_pipeline
@@ -23,6 +25,10 @@ __all__ = [
     "DANNClassifier",
     "DeepCORALClassifier",
     "SourceOnlyClassifier",
+    "CDANClassifier",
+    "MCCClassifier",
+    "DeepJDOTClassifier",
+    "SelfTrainingDA",
     "UniversalDAClassifier",
     "SourceOnlyRegressor",
     "MMDRegressor",

@@ -126,8 +126,12 @@ class DANNClassifier(BaseDeepClassifier):
     reversed gradient teaches the encoder features it cannot tell apart. The
     reversal coefficient follows ``2 / (1 + exp(-10 p)) - 1`` over training
     progress ``p`` (``grl_schedule="dann"``) or stays at 1 (``"constant"``).
-    The default learning rate, 1e-2, is the one of the DANN paper: adversarial
-    training at 1e-3 was markedly less stable on rotated moons.
+    The default learning rate, 1e-2, is the one of the DANN paper. With Adam at
+    that rate a ReLU discriminator's units died in most fits on moons rotated
+    about the origin (constant output, domain loss stuck at ``ln 2``, no
+    gradient for the encoder), so the discriminator's hidden activations are
+    leaky ReLUs (slope 0.2), whose units cannot die; see
+    ``benchmarks/dann_diagnosis.py`` and ``docs/benchmarks.md``.
 
     {parameters_and_attributes}
 
@@ -167,7 +171,7 @@ class DANNClassifier(BaseDeepClassifier):
     def _build_extra_heads(self, latent_dim, sample_shape, n_outputs):
         return {
             DISCRIMINATOR: DomainDiscriminator(
-                latent_dim, tuple(self.discriminator_hidden_units)
+                latent_dim, tuple(self.discriminator_hidden_units), negative_slope=0.2
             )
         }
 

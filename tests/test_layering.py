@@ -37,6 +37,8 @@ LAYERS = {
     "skdomain.base": 3,
     "skdomain._training": 3,
     "skdomain._classification": 3,
+    "skdomain._adversarial": 3,
+    "skdomain._self_training": 3,
     "skdomain._regression": 3,
     "skdomain._universal": 3,
     "skdomain.physics": 3,

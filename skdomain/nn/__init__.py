@@ -23,14 +23,19 @@ from ._contrastive import (
 from ._losses import (
     DEFAULT_BANDWIDTH_MULTIPLIERS,
     bandwidth_floor,
+    conditional_adversarial_loss,
     coral_loss,
     domain_adversarial_loss,
     entropy_loss,
+    entropy_weights,
     fisher_loss,
     gaussian_kernel,
+    jdot_loss,
     median_heuristic_sigma2,
+    minimum_class_confusion_loss,
     mmd2,
     mmd2_linear,
+    multilinear_map,
     pairwise_squared_distances,
     pooled_bandwidths,
 )
@@ -73,8 +78,23 @@ from ._terms import (
     Term,
     TermInputs,
 )
+from ._terms_conditional import (
+    CONDITIONAL_DISCRIMINATOR,
+    ConditionalAdversarialTerm,
+    JointTransportTerm,
+    MinimumClassConfusionTerm,
+)
 
 __all__ = [
+    "CONDITIONAL_DISCRIMINATOR",
+    "ConditionalAdversarialTerm",
+    "JointTransportTerm",
+    "MinimumClassConfusionTerm",
+    "conditional_adversarial_loss",
+    "entropy_weights",
+    "jdot_loss",
+    "minimum_class_confusion_loss",
+    "multilinear_map",
     "CORALTerm",
     "ClassificationObjective",
     "CosineHead",

@@ -755,3 +755,147 @@ def coral_loss(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
     d = source.shape[1]
     return ((covariance(source) - covariance(target)) ** 2).sum() / (4.0 * d * d)
+
+
+# Conditional adversarial, minimum class confusion and joint optimal transport
+# losses (CDAN, MCC, DeepJDOT).
+__all__ += [
+    "entropy_weights",
+    "multilinear_map",
+    "conditional_adversarial_loss",
+    "minimum_class_confusion_loss",
+    "jdot_loss",
+]
+
+
+def entropy_weights(logits: torch.Tensor) -> torch.Tensor:
+    """CDAN+E sample weights ``1 + exp(-H(p))`` (no gradient), ``p = softmax(logits)``.
+
+    Confident predictions (low entropy) weigh up to 2, uniform ones
+    ``1 + 1/C``: the discriminator listens more to samples the classifier is
+    sure about (Long et al. 2018).
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = entropy_weights(torch.tensor([[10.0, -10.0], [0.0, 0.0]]))
+    >>> [round(float(v), 3) for v in w]
+    [2.0, 1.5]
+    """
+    with torch.no_grad():
+        log_p = F.log_softmax(logits, dim=1)
+        entropy = -(log_p.exp() * log_p).sum(1)
+        return 1.0 + torch.exp(-entropy)
+
+
+def multilinear_map(features: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
+    """Flattened outer product ``f ⊗ g`` of features and class probabilities (CDAN).
+
+    Examples
+    --------
+    >>> import torch
+    >>> multilinear_map(torch.ones(3, 4), torch.ones(3, 2)).shape
+    torch.Size([3, 8])
+    """
+    return torch.bmm(probabilities.unsqueeze(2), features.unsqueeze(1)).flatten(1)
+
+
+def conditional_adversarial_loss(
+    source_domain_logits: torch.Tensor,
+    target_domain_logits: torch.Tensor,
+    source_weights: torch.Tensor | None = None,
+    target_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Weighted domain cross-entropy (source 0, target 1) of a CDAN discriminator.
+
+    Each domain's weights are normalized to mean 1, so both domains count
+    equally; without weights it is :func:`domain_adversarial_loss`.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> loss = conditional_adversarial_loss(torch.zeros(4, 1), torch.zeros(4, 1),
+    ...                                     torch.rand(4), torch.rand(4))
+    >>> abs(float(loss) - math.log(2)) < 1e-6
+    True
+    """
+    s, t = source_domain_logits.reshape(-1), target_domain_logits.reshape(-1)
+    ws = torch.ones_like(s) if source_weights is None else source_weights / source_weights.mean()
+    wt = torch.ones_like(t) if target_weights is None else target_weights / target_weights.mean()
+    loss_s = F.binary_cross_entropy_with_logits(s, torch.zeros_like(s), weight=ws, reduction="sum")
+    loss_t = F.binary_cross_entropy_with_logits(t, torch.ones_like(t), weight=wt, reduction="sum")
+    return (loss_s + loss_t) / (s.numel() + t.numel())
+
+
+def minimum_class_confusion_loss(logits: torch.Tensor, temperature: float = 2.5) -> torch.Tensor:
+    """Minimum class confusion of target predictions (Jin et al. 2020).
+
+    With ``p = softmax(logits / T)`` and entropy weights ``w`` (normalized to
+    sum to the batch size), the class correlation ``C = p^T diag(w) p`` is
+    normalized so that each row sums to 1; the loss is the mean over classes
+    of the off-diagonal mass, in [0, 1 - 1/C]: 0 when every sample is
+    confidently assigned to a single class.
+
+    Examples
+    --------
+    >>> import torch
+    >>> float(minimum_class_confusion_loss(torch.tensor([[40.0, -40.0], [-40.0, 40.0]]))) < 1e-6
+    True
+    >>> round(float(minimum_class_confusion_loss(torch.zeros(4, 2))), 3)
+    0.5
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}.")
+    p = F.softmax(logits / temperature, dim=1)
+    with torch.no_grad():
+        entropy = -(p * torch.log(p + 1e-8)).sum(1)
+        w = 1.0 + torch.exp(-entropy)
+        w = logits.shape[0] * w / w.sum()
+    confusion = (p * w.unsqueeze(1)).T @ p
+    confusion = confusion / confusion.sum(1, keepdim=True)
+    n_classes = logits.shape[1]
+    return (confusion.sum() - torch.trace(confusion)) / n_classes
+
+
+def jdot_loss(
+    source_features: torch.Tensor,
+    target_features: torch.Tensor,
+    y_source: torch.Tensor,
+    target_logits: torch.Tensor,
+    *,
+    feature_weight: float = 1.0,
+    label_weight: float = 1.0,
+) -> torch.Tensor:
+    """DeepJDOT joint transport cost of one batch pair (Damodaran et al. 2018).
+
+    The ground cost between source row ``i`` and target row ``j`` is
+    ``feature_weight * ||f_i - f_j||^2 / d + label_weight * CE(y_i, logits_j)``
+    (``d`` the latent size); the optimal plan ``gamma`` of uniform weights is
+    solved exactly by POT's ``ot.emd`` on the detached cost, and the loss is
+    ``sum(gamma * cost)``, differentiable in the features and the logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = torch.randn(6, 3)
+    >>> y = torch.tensor([0, 1, 0, 1, 0, 1])
+    >>> logits = 10 * torch.nn.functional.one_hot(y, 2).float()
+    >>> float(jdot_loss(f, f, y, logits)) < 1e-3
+    True
+    """
+    try:
+        import ot
+    except ImportError as exc:  # pragma: no cover - POT is a declared dependency
+        raise ImportError("DeepJDOT needs the POT package: pip install POT") from exc
+    d = source_features.shape[1]
+    feature_cost = torch.cdist(source_features, target_features).pow(2) / d
+    log_p = F.log_softmax(target_logits, dim=1)
+    label_cost = -log_p[:, y_source].T  # (n_source, n_target): -log p_j(y_i)
+    cost = feature_weight * feature_cost + label_weight * label_cost
+    n_s, n_t = cost.shape
+    plan = ot.emd(
+        torch.full((n_s,), 1.0 / n_s, dtype=torch.float64),
+        torch.full((n_t,), 1.0 / n_t, dtype=torch.float64),
+        cost.detach().double().cpu(),
+    )
+    return (plan.to(cost.dtype).to(cost.device) * cost).sum()

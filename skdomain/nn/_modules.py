@@ -214,6 +214,10 @@ class DomainDiscriminator(nn.Module):
         Hidden layer widths of the discriminator.
     coefficient : float
         Initial gradient reversal coefficient.
+    negative_slope : float, default=0.0
+        Slope of the hidden activations below zero: 0 is a ReLU, a positive
+        value a leaky ReLU, whose units cannot die (a dead discriminator
+        gives a constant output and no gradient to the encoder).
 
     Examples
     --------
@@ -223,14 +227,19 @@ class DomainDiscriminator(nn.Module):
     """
 
     def __init__(
-        self, n_features: int, hidden_units: Sequence[int] = (64, 64), coefficient: float = 1.0
+        self,
+        n_features: int,
+        hidden_units: Sequence[int] = (64, 64),
+        coefficient: float = 1.0,
+        negative_slope: float = 0.0,
     ):
         super().__init__()
         self.reversal = GradientReversal(coefficient)
         layers: list[nn.Module] = []
         width = n_features
         for units in hidden_units:
-            layers += [nn.Linear(width, units), nn.ReLU()]
+            activation = nn.LeakyReLU(negative_slope) if negative_slope > 0 else nn.ReLU()
+            layers += [nn.Linear(width, units), activation]
             width = units
         layers.append(nn.Linear(width, 1))
         self.classifier = nn.Sequential(*layers)

@@ -1,0 +1,252 @@
+"""The benchmark suite: every method on every named task, skdomain and skada side by side.
+
+Each task has a fixed data seed (source, target and a held-out target sample,
+see ``benchmarks/_tasks.py``); each method is fitted with ``--seeds`` training
+seeds, all with the same network (the 64-64 ReLU MLP of our defaults, or a
+small CNN for images), Adam at 1e-3 (our per-method defaults otherwise),
+batches of 64 source + 64 target rows and the same number of epochs. We
+report target accuracy on the (unlabeled) training target ("transductive")
+and on the held-out target sample, mean ± std over seeds, and the median fit
+time.
+
+Run (from the repository root, with ``pip install -e .[bench]``)::
+
+    python benchmarks/suite.py --seeds 5 --output benchmarks/results/suite
+    python benchmarks/suite.py --quick --tasks moons-origin-30,digits-survey --methods ours
+
+``--quick`` uses 2 seeds, 30 epochs and at most 500 rows per domain.
+Outputs: ``runs.csv`` (one row per fit), ``summary.csv`` and ``summary.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+from _tasks import TASKS, make_task  # noqa: E402
+
+import skdomain as sd  # noqa: E402
+
+BATCH = 64
+
+
+class SmallCNN(nn.Module):
+    """Conv(16)-pool-conv(32)-pool-linear(64): the encoder of every image method."""
+
+    def __init__(self, in_channels=1):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+            nn.Flatten(), nn.Linear(128, 64), nn.ReLU(),
+        )
+
+    def forward(self, x):
+        return self.features(x)
+
+
+def mlp(n_in):
+    return nn.Sequential(nn.Linear(n_in, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+
+
+def encoder_for(task):
+    return SmallCNN(task.X.shape[1]) if task.kind == "image" else mlp(task.X.shape[1])
+
+
+class Net(nn.Module):
+    """Encoder + linear head, for skada (which needs the whole classifier)."""
+
+    def __init__(self, encoder, n_classes):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(64, n_classes)
+
+    def forward(self, x, sample_weight=None):  # skada passes sample_weight
+        return self.head(self.encoder(x))
+
+
+OURS = {
+    "source only": lambda: sd.SourceOnlyClassifier,
+    "MMD": lambda: sd.MMDClassifier,
+    "DANN": lambda: sd.DANNClassifier,
+    "Deep CORAL": lambda: sd.DeepCORALClassifier,
+    "CDAN+E": lambda: sd.CDANClassifier,
+    "MCC": lambda: sd.MCCClassifier,
+    "DeepJDOT": lambda: sd.DeepJDOTClassifier,
+}
+SELF_TRAINED = {"DeepJDOT + self-training": "DeepJDOT"}
+PEERS = ["SourceOnly", "DAN", "DANN", "DeepCoral", "CDAN", "MCC", "DeepJDOT"]
+
+
+def ours(method, task, seed, epochs):
+    if method in SELF_TRAINED:
+        base = OURS[SELF_TRAINED[method]]()(
+            module=encoder_for(task), random_state=seed, max_epochs=epochs)
+        model = sd.SelfTrainingDA(base, threshold=0.9, max_iter=2)
+    else:
+        model = OURS[method]()(module=encoder_for(task), random_state=seed, max_epochs=epochs)
+    model.fit(task.X, task.y, X_target=task.X_target)
+    return model.predict
+
+
+def peer(method, task, seed, epochs):
+    import skada.deep as sk
+
+    torch.manual_seed(seed)
+    n_classes = int(task.y.max()) + 1
+    common = dict(max_epochs=epochs, batch_size=BATCH, train_split=None, lr=1e-3,
+                  optimizer=torch.optim.Adam, verbose=0)
+    net = Net(encoder_for(task), n_classes)
+    extra = {"DANN": dict(num_features=64), "CDAN": dict(num_features=64, n_classes=n_classes)}
+    if method == "SourceOnly":
+        est = sk.SourceOnly(net, layer_name="encoder", **common)
+    else:
+        est = getattr(sk, method)(net, layer_name="encoder", **extra.get(method, {}), **common)
+    Xall = np.concatenate([task.X, task.X_target]).astype(np.float32)
+    yall = np.concatenate([task.y, -np.ones_like(task.y_target)])
+    domain = np.concatenate([np.ones(len(task.X)), -2 * np.ones(len(task.X_target))]).astype(int)
+    est.fit(Xall, yall, sample_domain=domain)
+    return lambda A: est.predict(A.astype(np.float32), sample_domain=-2 * np.ones(len(A), int))
+
+
+def methods():
+    table = {f"skdomain {m}": ("skdomain", m, ours) for m in [*OURS, *SELF_TRAINED]}
+    table.update({f"skada {m}": ("skada", m, peer) for m in PEERS})
+    return table
+
+
+def select(names, pattern):
+    if not pattern:
+        return list(names)
+    aliases = {"ours": "skdomain *", "peers": "skada *"}
+    chosen = []
+    for p in pattern.split(","):
+        p = aliases.get(p, p)
+        chosen += [n for n in names if fnmatch.fnmatch(n, p) and n not in chosen]
+    if not chosen:
+        raise ValueError(f"no name matches {pattern!r}; known: {list(names)}")
+    return chosen
+
+
+def subsample(task, n_max):
+    """At most ``n_max`` rows per sample, drawn at random (some generators sort by class)."""
+    if n_max is None:
+        return task
+    rng = np.random.RandomState(0)
+    for xa, ya in (("X", "y"), ("X_target", "y_target"), ("X_test", "y_test")):
+        n = len(getattr(task, xa))
+        rows = np.sort(rng.permutation(n)[: min(n, n_max)])
+        setattr(task, xa, getattr(task, xa)[rows])
+        setattr(task, ya, getattr(task, ya)[rows])
+    return task
+
+
+def run(tasks, chosen, seeds, epochs, n_max, out):
+    rows = []
+    table = methods()
+    for name in tasks:
+        codes = np.unique(np.concatenate([make_task(name).y]))
+        remap = {c: i for i, c in enumerate(codes)}
+        task = subsample(make_task(name), n_max)
+        task.y, task.y_target, task.y_test = (
+            np.vectorize(remap.get)(v) for v in (task.y, task.y_target, task.y_test))
+        for seed in range(seeds):
+            for label in chosen:
+                library, method, fit = table[label]
+                start = time.perf_counter()
+                try:
+                    predict = fit(method, task, seed, epochs)
+                    seconds = time.perf_counter() - start
+                    acc = float((predict(task.X_target) == task.y_target).mean())
+                    held = float((predict(task.X_test) == task.y_test).mean())
+                except Exception as exc:  # a peer failing on a task is a result too
+                    traceback.print_exc()
+                    acc = held = seconds = float("nan")
+                    print(f"FAILED {name} {label}: {exc!r}", flush=True)
+                rows.append(dict(task=name, library=library, method=method, seed=seed,
+                                 target_accuracy=acc, heldout_accuracy=held, fit_s=seconds))
+                print(f"{name} | {label} | seed {seed} | {acc:.3f} | {held:.3f} | "
+                      f"{seconds:.1f}s", flush=True)
+                pd.DataFrame(rows).to_csv(out / "runs.csv", index=False)
+    return pd.DataFrame(rows)
+
+
+def summarize(frame):
+    g = frame.groupby(["task", "library", "method"], sort=False)
+    summary = pd.DataFrame({
+        "target_mean": g.target_accuracy.mean(), "target_std": g.target_accuracy.std(ddof=0),
+        "heldout_mean": g.heldout_accuracy.mean(), "heldout_std": g.heldout_accuracy.std(ddof=0),
+        "fit_s": g.fit_s.median(), "n_seeds": g.seed.nunique(),
+    }).reset_index()
+    return summary
+
+
+def markdown(summary):
+    cell = (100 * summary.target_mean).map("{:.1f}".format) + " ± " + (
+        100 * summary.target_std).map("{:.1f}".format)
+    wide = summary.assign(cell=cell, column=summary.library + " " + summary.method).pivot(
+        index="task", columns="column", values="cell")
+    order = [c for c in (f"{lib} {m}" for lib, m in summary[["library", "method"]]
+                         .drop_duplicates().itertuples(index=False)) if c in wide]
+    wide = wide.loc[summary.task.unique(), order]
+    lines = ["| task | " + " | ".join(order) + " |", "|---" * (len(order) + 1) + "|"]
+    for task, row in wide.iterrows():
+        lines.append(f"| {task} | " + " | ".join(str(v) for v in row.values) + " |")
+    held = summary.assign(cell=(100 * summary.heldout_mean).map("{:.1f}".format))
+    best = []
+    for task, part in summary.groupby("task", sort=False):
+        ours_ = part[part.library == "skdomain"].sort_values("target_mean").iloc[-1]
+        peers_ = part[part.library == "skada"]
+        peer_ = peers_.sort_values("target_mean").iloc[-1] if len(peers_) else None
+        best.append(f"| {task} | {ours_.method} {100 * ours_.target_mean:.1f} | "
+                    + (f"{peer_.method} {100 * peer_.target_mean:.1f} |" if peer_ is not None
+                       else "- |"))
+    fit = summary.groupby(["library", "method"], sort=False).fit_s.median().round(2)
+    return "\n".join([
+        "Target accuracy (%, transductive), mean ± std over training seeds", "",
+        *lines, "", "Best at defaults per task", "", "| task | best skdomain | best skada |",
+        "|---|---|---|", *best, "", "Held-out target accuracy (%, mean)", "",
+        held.pivot_table(index="task", columns=["library", "method"], values="heldout_mean",
+                         sort=False).mul(100).round(1).to_markdown(), "",
+        "Median fit time (s)", "", fit.to_frame().to_markdown(), ""])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tasks", default="", help="comma list of names or globs")
+    parser.add_argument("--methods", default="", help="comma list, globs, 'ours' or 'peers'")
+    parser.add_argument("--max-rows", type=int, default=None)
+    parser.add_argument("--output", default="benchmarks/results/suite")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    seeds, epochs, n_max = args.seeds, args.epochs, args.max_rows
+    if args.quick:
+        seeds, epochs, n_max = min(seeds, 2), min(epochs, 30), n_max or 500
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = select(TASKS, args.tasks)
+    frame = run(tasks, select(methods(), args.methods), seeds, epochs, n_max, out)
+    summary = summarize(frame)
+    summary.to_csv(out / "summary.csv", index=False)
+    text = (f"Command: `python benchmarks/suite.py {' '.join(argv or sys.argv[1:])}` "
+            f"({seeds} seeds, {epochs} epochs, rows per domain <= {n_max or 'all'})\n\n"
+            + markdown(summary))
+    (out / "summary.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
