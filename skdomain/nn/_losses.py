@@ -775,6 +775,16 @@ def entropy_weights(logits: torch.Tensor) -> torch.Tensor:
     ``1 + 1/C``: the discriminator listens more to samples the classifier is
     sure about (Long et al. 2018).
 
+    Parameters
+    ----------
+    logits : Tensor of shape (n, C)
+        Classifier outputs.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+        Weights in ``[1 + 1/C, 2]``, computed without gradient.
+
     Examples
     --------
     >>> import torch
@@ -790,6 +800,21 @@ def entropy_weights(logits: torch.Tensor) -> torch.Tensor:
 
 def multilinear_map(features: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
     """Flattened outer product ``f ⊗ g`` of features and class probabilities (CDAN).
+
+    Row ``i`` of the result holds ``probabilities[i, k] * features[i, j]`` at
+    column ``k * d + j``.
+
+    Parameters
+    ----------
+    features : Tensor of shape (n, d)
+        Latent features.
+    probabilities : Tensor of shape (n, C)
+        Class probabilities (or any per-sample vector) of the same rows.
+
+    Returns
+    -------
+    Tensor of shape (n, C * d)
+        The per-sample outer products, flattened.
 
     Examples
     --------
@@ -810,6 +835,24 @@ def conditional_adversarial_loss(
 
     Each domain's weights are normalized to mean 1, so both domains count
     equally; without weights it is :func:`domain_adversarial_loss`.
+
+    Parameters
+    ----------
+    source_domain_logits : Tensor of shape (n, 1) or (n,)
+        Discriminator logits of source samples (label 0).
+    target_domain_logits : Tensor of shape (m, 1) or (m,)
+        Discriminator logits of target samples (label 1).
+    source_weights : Tensor of shape (n,), optional
+        Positive per-sample weights of the source samples (e.g.
+        :func:`entropy_weights`); None weighs them all 1.
+    target_weights : Tensor of shape (m,), optional
+        Positive per-sample weights of the target samples; None weighs them all 1.
+
+    Returns
+    -------
+    Tensor
+        Scalar weighted binary cross-entropy, summed over both domains and
+        divided by ``n + m``.
 
     Examples
     --------
@@ -835,6 +878,24 @@ def minimum_class_confusion_loss(logits: torch.Tensor, temperature: float = 2.5)
     normalized so that each row sums to 1; the loss is the mean over classes
     of the off-diagonal mass, in [0, 1 - 1/C]: 0 when every sample is
     confidently assigned to a single class.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n, C)
+        Classifier outputs on target samples.
+    temperature : float, default=2.5
+        Softmax temperature ``T``; must be > 0.
+
+    Returns
+    -------
+    Tensor
+        A scalar in ``[0, 1 - 1/C]``, differentiable with respect to ``logits``
+        (the entropy weights carry no gradient).
+
+    Raises
+    ------
+    ValueError
+        If ``temperature`` is not positive.
 
     Examples
     --------
@@ -873,6 +934,26 @@ def jdot_loss(
     (``d`` the latent size); the optimal plan ``gamma`` of uniform weights is
     solved exactly by POT's ``ot.emd`` on the detached cost, and the loss is
     ``sum(gamma * cost)``, differentiable in the features and the logits.
+
+    Parameters
+    ----------
+    source_features : Tensor of shape (n, d)
+        Latent features of the source batch.
+    target_features : Tensor of shape (m, d)
+        Latent features of the target batch.
+    y_source : Tensor of shape (n,)
+        Integer class labels of the source batch.
+    target_logits : Tensor of shape (m, C)
+        Classifier outputs on the target batch.
+    feature_weight : float, default=1.0
+        Multiplier of the feature distance in the ground cost.
+    label_weight : float, default=1.0
+        Multiplier of the label cross-entropy in the ground cost.
+
+    Returns
+    -------
+    Tensor
+        Scalar transport cost ``sum(gamma * cost)`` (the plan is held fixed).
 
     Examples
     --------

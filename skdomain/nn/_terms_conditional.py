@@ -46,6 +46,31 @@ class ConditionalAdversarialTerm(Term):
     features. With ``entropy_conditioning`` every sample is weighted by
     ``1 + exp(-H(p))`` (CDAN+E). The reversal coefficient follows
     ``schedule`` (``"dann"`` or ``"constant"``).
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of the term in the total loss; 0 switches it off.
+    entropy_conditioning : bool, default=True
+        Weight samples by :func:`~skdomain.nn.entropy_weights` (CDAN+E).
+    schedule : {"dann", "constant"}, default="dann"
+        Gradient reversal coefficient: ``2 / (1 + exp(-10 p)) - 1`` of the
+        training progress ``p``, or 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import (ConditionalAdversarialTerm, DomainAdaptationNetwork,
+    ...                          DomainDiscriminator, MLPEncoder, TermInputs)
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(
+    ...     MLPEncoder(2, (4,)), torch.nn.Linear(4, 2),
+    ...     extra_heads={"conditional_discriminator": DomainDiscriminator(4 * 2)})
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> loss = ConditionalAdversarialTerm()(batch)
+    >>> loss.shape, bool(torch.isfinite(loss) and loss > 0)
+    (torch.Size([]), True)
     """
 
     name = "conditional_domain_loss"
@@ -56,6 +81,7 @@ class ConditionalAdversarialTerm(Term):
         self.schedule = schedule
 
     def forward(self, batch):
+        """Weighted domain loss of the discriminator on ``features ⊗ softmax(logits)``."""
         discriminator = batch.network.extra_heads[CONDITIONAL_DISCRIMINATOR]
         discriminator.reversal.coefficient = (
             dann_schedule(batch.progress) if self.schedule == "dann" else 1.0
@@ -76,7 +102,31 @@ class ConditionalAdversarialTerm(Term):
 
 
 class MinimumClassConfusionTerm(Term):
-    """MCC: class confusion of the target predictions at temperature ``temperature``."""
+    """MCC: class confusion of the target predictions at temperature ``temperature``.
+
+    The value is :func:`~skdomain.nn.minimum_class_confusion_loss` of the
+    target outputs; it needs no extra head.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of the term in the total loss; 0 switches it off.
+    temperature : float, default=2.5
+        Softmax temperature of the target logits; must be > 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import (DomainAdaptationNetwork, MinimumClassConfusionTerm,
+    ...                          MLPEncoder, TermInputs)
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> loss = MinimumClassConfusionTerm()(batch)
+    >>> bool(0 <= loss <= 0.5)  # in [0, 1 - 1/C] for C = 2 classes
+    True
+    """
 
     name = "mcc_loss"
 
@@ -85,11 +135,39 @@ class MinimumClassConfusionTerm(Term):
         self.temperature = float(temperature)
 
     def forward(self, batch):
+        """Minimum class confusion loss of the target outputs."""
         return minimum_class_confusion_loss(batch.target_outputs, self.temperature)
 
 
 class JointTransportTerm(Term):
-    """DeepJDOT: optimal-transport cost of features and labels between the batches."""
+    """DeepJDOT: optimal-transport cost of features and labels between the batches.
+
+    The value is :func:`~skdomain.nn.jdot_loss` of the source and target
+    latent features, the source labels and the target outputs; it needs the
+    POT package and no extra head.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of the term in the total loss; 0 switches it off.
+    feature_weight : float, default=1.0
+        Multiplier of the feature distance in the ground cost.
+    label_weight : float, default=1.0
+        Multiplier of the label cross-entropy in the ground cost.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdomain.nn import (DomainAdaptationNetwork, JointTransportTerm,
+    ...                          MLPEncoder, TermInputs)
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    >>> loss = JointTransportTerm(label_weight=0.5)(batch)
+    >>> loss.shape, bool(torch.isfinite(loss) and loss >= 0)
+    (torch.Size([]), True)
+    """
 
     name = "jdot_loss"
 
@@ -99,6 +177,7 @@ class JointTransportTerm(Term):
         self.label_weight = float(label_weight)
 
     def forward(self, batch):
+        """Joint feature/label transport cost between the source and target batches."""
         return jdot_loss(
             batch.source_features,
             batch.target_features,
