@@ -53,6 +53,8 @@ sphinx_gallery_conf = {
     "examples_dirs": str(HERE.parent / "examples"),
     "gallery_dirs": str(HERE / "auto_examples"),
     "filename_pattern": r"/plot_",
+    # torchrun scripts are launched by hand (see scaling.md), not gallery pages
+    "ignore_pattern": r"train_distributed\.py",
     "download_all_examples": False,
     "within_subsection_order": "FileNameSortKey",
     "abort_on_example_error": True,

@@ -770,7 +770,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *sample_shape)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
             Source inputs (tabular data or images, channels first). An
             ``h5py.Dataset``, a ``numpy.memmap`` or a torch ``Dataset`` is
             streamed in batches (see ``num_workers``), never read whole, and
