@@ -73,6 +73,19 @@ class TrainingConfig(ExperimentConfig):
     batch_size: int = 64
     lr: float = 1e-3
 
+    def network_params(self, seed: int) -> dict:
+        """Keyword arguments of every network: the training settings and ``random_state=seed``.
+
+        Examples
+        --------
+        >>> TrainingConfig(max_epochs=2).network_params(0)["max_epochs"]
+        2
+        """
+        return dict(
+            max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr,
+            random_state=seed, device=self.device,
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class ImageExperimentConfig(TrainingConfig):

@@ -147,14 +147,7 @@ def _make_data(config: MergersConfig, seed: int) -> dict:
 
 
 def _models(config: MergersConfig, seed: int) -> dict:
-    common = dict(
-        module="deepmerge",
-        max_epochs=config.max_epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        device=config.device,
-        random_state=seed,
-    )
+    common = dict(module="deepmerge", **config.network_params(seed))
     fe = dict(fisher_weight=config.fisher_weight, entropy_weight=config.entropy_weight)
     return {
         NO_DA: SourceOnlyClassifier(**common),

@@ -167,14 +167,7 @@ def _make_data(config: MorphologyConfig, seed: int) -> dict:
 
 
 def _models(config: MorphologyConfig, seed: int) -> dict:
-    common = dict(
-        module="deepmerge",
-        max_epochs=config.max_epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        random_state=seed,
-        device=config.device,
-    )
+    common = dict(module="deepmerge", **config.network_params(seed))
     universal = dict(
         margin=config.margin,
         top_k=config.top_k,

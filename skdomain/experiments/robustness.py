@@ -142,14 +142,7 @@ def _make_data(config: RobustnessConfig, seed: int) -> dict:
 
 
 def _models(config: RobustnessConfig, seed: int) -> dict:
-    common = dict(
-        module="deepmerge",
-        max_epochs=config.max_epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        random_state=seed,
-        device=config.device,
-    )
+    common = dict(module="deepmerge", **config.network_params(seed))
     return {
         NO_DA: SourceOnlyClassifier(**common),
         MMD_DA: MMDClassifier(mmd_weight=config.mmd_weight, **common),
