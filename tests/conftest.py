@@ -6,6 +6,8 @@ import pytest
 import torch
 from hypothesis import settings
 
+from skdomain.datasets import make_rotated_moons
+
 # CI must not flake: under CI=true property tests run derandomized (the same
 # examples on every run); locally they keep exploring new examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -39,6 +41,12 @@ def report(request, tmp_path_factory):
     name = module.__name__.rpartition(".")[2].removeprefix("test_").removesuffix("_experiment")
     run = importlib.import_module(f"skdomain.experiments.{name}").run
     return run(tmp_path_factory.mktemp(name), n_seeds=2, verbose=False, **module.TINY)
+
+
+@pytest.fixture(scope="module")
+def moons(request):
+    """``make_rotated_moons(N_MOONS, random_state=0)``, ``N_MOONS`` set by the test module."""
+    return make_rotated_moons(request.module.N_MOONS, random_state=0)
 
 
 @pytest.fixture

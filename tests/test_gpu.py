@@ -8,14 +8,13 @@ import pytest
 import torch
 
 from skdomain import DANNClassifier, MMDClassifier
-from skdomain.datasets import make_galaxy_mergers, make_rotated_moons
+from skdomain.datasets import make_galaxy_mergers
 
 cuda = pytest.mark.gpu
 
 
-@pytest.fixture(scope="module")
-def moons():
-    return make_rotated_moons(200, random_state=0)
+#: Size of the ``moons`` fixture (tests/conftest.py).
+N_MOONS = 200
 
 
 @pytest.fixture(scope="module")

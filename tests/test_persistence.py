@@ -12,13 +12,10 @@ from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from skdomain import DANNClassifier, MMDClassifier, SourceOnlyClassifier
-from skdomain.datasets import make_rotated_moons
 from skdomain.persistence import load_estimator, save_estimator
 
-
-@pytest.fixture(scope="module")
-def moons():
-    return make_rotated_moons(120, random_state=0)
+#: Size of the ``moons`` fixture (tests/conftest.py).
+N_MOONS = 120
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,8 @@ class ConstantProba(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-@pytest.fixture(scope="module")
-def moons():
-    return make_rotated_moons(150, random_state=0)
+#: Size of the ``moons`` fixture (tests/conftest.py).
+N_MOONS = 150
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,105 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["experiment_runner", "progress_log", "resolve_config", "torch_threads"]
+__all__ = [
+    "ExperimentConfig",
+    "ImageExperimentConfig",
+    "TrainingConfig",
+    "experiment_runner",
+    "progress_log",
+    "resolve_config",
+    "torch_threads",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """The settings every experiment has; each experiment's config adds its own.
+
+    The configs are frozen: change them with :func:`resolve_config` (or
+    ``dataclasses.replace``). A subclass redeclares a field only to change its
+    default.
+
+    Parameters
+    ----------
+    n_seeds : int
+        Repetitions with new data and new weights (seeds ``0 .. n_seeds - 1``).
+    max_epochs : int
+        Training epochs of every network.
+    device : str
+        Torch device of the networks, e.g. ``"cuda"`` for the full mode.
+
+    Examples
+    --------
+    >>> ExperimentConfig(n_seeds=2).n_seeds
+    2
+    """
+
+    n_seeds: int = 3
+    max_epochs: int = 15
+    device: str = "cpu"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig(ExperimentConfig):
+    """:class:`ExperimentConfig` plus the mini-batch training settings of the networks.
+
+    Parameters
+    ----------
+    batch_size : int
+        Mini-batch size of every network.
+    lr : float
+        Learning rate of every network.
+
+    Examples
+    --------
+    >>> TrainingConfig().lr
+    0.001
+    """
+
+    batch_size: int = 64
+    lr: float = 1e-3
+
+    def network_params(self, seed: int) -> dict:
+        """Keyword arguments of every network: the training settings and ``random_state=seed``.
+
+        Examples
+        --------
+        >>> TrainingConfig(max_epochs=2).network_params(0)["max_epochs"]
+        2
+        """
+        return dict(
+            max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr,
+            random_state=seed, device=self.device,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageExperimentConfig(TrainingConfig):
+    """:class:`TrainingConfig` plus the data sizes of the image experiments.
+
+    Parameters
+    ----------
+    n_source, n_target : int
+        Labelled source and unlabelled target training images.
+    n_test : int
+        Held-out labelled test images (per domain where both are tested).
+    image_size : int
+        Images are ``image_size`` x ``image_size`` pixels.
+    mmd_weight : float
+        Weight of the MMD term of the MMD-adapted network.
+
+    Examples
+    --------
+    >>> ImageExperimentConfig(image_size=16).n_test
+    1000
+    """
+
+    n_source: int = 3000
+    n_target: int = 3000
+    n_test: int = 1000
+    image_size: int = 32
+    mmd_weight: float = 1.0
 
 
 def resolve_config(config, quick_overrides: Mapping, *, quick: bool, n_seeds, overrides: Mapping):

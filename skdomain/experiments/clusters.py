@@ -27,7 +27,7 @@ from ..datasets import augment_scatter, log_observables, make_cluster_profiles
 from ..physics import ScalingRelationRegressor, YxScalingRegressor
 from ..pipeline import make_da_pipeline
 from ..shift import latent_mmd, shift_report
-from ._config import experiment_runner, progress_log
+from ._config import TrainingConfig, experiment_runner, progress_log
 from ._report import Report, mean_std_table
 
 __all__ = ["ClustersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -37,9 +37,12 @@ RELATIONS = ("Yx", "Mgas", "T")
 NETWORKS = ("NN", "SANN", "DRRN", "DRRN+MMD")
 
 
-@dataclass
-class ClustersConfig:
+@dataclass(frozen=True)
+class ClustersConfig(TrainingConfig):
     """Sizes and settings of the cluster-mass experiment.
+
+    Besides the settings of :class:`~skdomain.experiments._config.TrainingConfig`
+    (the same network training for NN, SANN and DRRN):
 
     Parameters
     ----------
@@ -47,12 +50,13 @@ class ClustersConfig:
         Labelled Magneticum-like clusters; ``validation_fraction`` of them are
         held out for validation.
     validation_fraction : float
+        Fraction of ``n_train`` held out.
     n_test : int
         TNG-like test clusters. Their labels are used only for scoring; their
         inputs are also DRRN's unlabelled target data (transductive, as in the
         seed paper, where the DRRN sees the Test set without masses).
-    hidden_units, max_epochs, batch_size, lr, weight_decay : network training
-        (the same architecture for NN, SANN and DRRN).
+    hidden_units, weight_decay : tuple of int, float
+        Architecture and weight decay of the networks.
     reconstruction_weight : float
         DRRN reconstruction weight.
     mmd_weight : float
@@ -63,10 +67,6 @@ class ClustersConfig:
         Bootstrap resamples for the uncertainties of bias and scatter.
     n_permutations : int
         Permutations of the MMD shift test.
-    n_seeds : int
-        Repetitions with new data and new weights.
-    device : str
-        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -79,8 +79,6 @@ class ClustersConfig:
     n_test: int = 1500
     hidden_units: tuple = (64, 32)
     max_epochs: int = 100
-    batch_size: int = 64
-    lr: float = 1e-3
     weight_decay: float = 1e-4
     reconstruction_weight: float = 1.0
     mmd_weight: float = 10.0
@@ -89,8 +87,6 @@ class ClustersConfig:
     n_augment: int = 2
     n_bootstrap: int = 300
     n_permutations: int = 500
-    n_seeds: int = 3
-    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: fewer clusters, shorter training, two seeds.

@@ -11,7 +11,7 @@ import pandas as pd
 from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier
 from ..datasets import make_rotated_moons
 from ..plotting import plot_decision_boundaries
-from ._config import resolve_config
+from ._config import ExperimentConfig, resolve_config
 from ._report import Report, mean_std_table
 
 __all__ = ["DemoConfig", "run", "evaluate"]
@@ -24,8 +24,19 @@ METHODS = {
 
 
 @dataclass(frozen=True)
-class DemoConfig:
+class DemoConfig(ExperimentConfig):
     """Size of the moons demo.
+
+    Besides the settings of :class:`~skdomain.experiments._config.ExperimentConfig`:
+
+    Parameters
+    ----------
+    n_samples : int
+        Size of the data drawn by :func:`~skdomain.datasets.make_rotated_moons`.
+    rotation : float
+        Rotation of the target domain in degrees.
+    max_epochs : int or None
+        ``None`` keeps each estimator's default.
 
     Examples
     --------
@@ -36,8 +47,7 @@ class DemoConfig:
     n_samples: int = 500
     rotation: float = 30.0
     n_seeds: int = 5
-    max_epochs: int | None = None  # None keeps each estimator's default
-    device: str = "cpu"
+    max_epochs: int | None = None
 
 
 QUICK = DemoConfig(n_seeds=3)

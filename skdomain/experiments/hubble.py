@@ -34,7 +34,7 @@ from .. import DANNClassifier, SourceOnlyClassifier, plotting
 from ..datasets import MORPHOLOGY_CLASSES, make_cutouts, make_galaxy_morphologies
 from ..inspection import grad_cam
 from ..shift import classifier_test, latent_mmd, mmd_test
-from ._config import experiment_runner, progress_log
+from ._config import ExperimentConfig, experiment_runner, progress_log
 from ._report import Report
 
 __all__ = ["HubbleConfig", "QUICK_OVERRIDES", "detect_galaxies", "normalize_stamps", "run"]
@@ -44,8 +44,12 @@ log = progress_log("hubble")
 
 
 @dataclass(frozen=True)
-class HubbleConfig:
+class HubbleConfig(ExperimentConfig):
     """Size and settings of the Hubble experiment.
+
+    Besides the settings of :class:`~skdomain.experiments._config.ExperimentConfig`
+    (new generated images and new weights per seed; ``max_epochs`` trains both
+    networks):
 
     Parameters
     ----------
@@ -57,14 +61,8 @@ class HubbleConfig:
         Side of the stamps in pixels (generated and real).
     min_area : int
         Smallest segment (pixels above 3 sigma) kept as a galaxy.
-    max_epochs : int
-        Training epochs of both networks.
     domain_weight : float
         Weight of DANN's domain-adversarial term.
-    n_seeds : int
-        Repetitions with new generated images and new weights.
-    device : str
-        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -76,10 +74,8 @@ class HubbleConfig:
     max_stamps: int = 300
     image_size: int = 32
     min_area: int = 30
-    max_epochs: int = 15
     domain_weight: float = 0.3
     n_seeds: int = 1
-    device: str = "cpu"
 
 
 #: Settings of ``--quick`` (part of ``make demo``).

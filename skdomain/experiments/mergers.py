@@ -36,7 +36,7 @@ from ..datasets import MergerNormalizer, make_galaxy_mergers
 from ..inspection import grad_cam, latent_embedding
 from ..metrics import BINARY_METRICS, binary_classification_metrics
 from ..nn import DeepMergeEncoder
-from ._config import experiment_runner, progress_log
+from ._config import ImageExperimentConfig, experiment_runner, progress_log
 from ._report import Report, mean_std_table
 
 __all__ = ["MergersConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -49,33 +49,28 @@ METHODS = (NO_DA, MMD, MMD_FE, DANN, DANN_FE)
 CLASS_NAMES = {0: "non-merger", 1: "merger"}
 
 
-@dataclass
-class MergersConfig:
+@dataclass(frozen=True)
+class MergersConfig(ImageExperimentConfig):
     """Sizes and settings of the merger experiment.
+
+    Besides the settings of :class:`~skdomain.experiments._config.ImageExperimentConfig`
+    (``n_source``, ``n_target`` and ``n_test`` are those of simulation to
+    simulation; ``max_epochs``, ``batch_size`` and ``lr`` also apply to the
+    transfer-learning continuation, and lr=1e-3 is kept for DANN too: 1e-2
+    diverged on images):
 
     Parameters
     ----------
-    image_size : int
-        Images are ``image_size`` x ``image_size`` pixels, ``n_bands`` bands.
     n_bands : int
-    n_source, n_target : int
-        Labelled source and unlabelled target training images, simulation to simulation.
+        Bands of the images.
     n_source_real, n_target_real : int
-        The same for simulation to real (smaller, as in the paper).
-    n_test : int
-        Held-out labelled images per domain and experiment.
+        The training sizes of simulation to real (smaller, as in the paper).
     sim_domains, real_domains : tuple of (str, str)
         (source, target) domain presets of the two experiments.
-    max_epochs, batch_size, lr : training of every network (also of the
-        transfer-learning continuation). lr=1e-3 for DANN too: 1e-2 diverged on images.
-    mmd_weight, domain_weight, fisher_weight, entropy_weight : float
+    domain_weight, fisher_weight, entropy_weight : float
         Loss weights of the adapted networks (F+E = Fisher and entropy on).
     n_tsne : int
         Samples per domain in each t-SNE embedding (first seed only).
-    device : str
-        Torch device of the networks, e.g. ``"cuda"`` for the full mode.
-    n_seeds : int
-        Repetitions with new images and new weights.
 
     Examples
     --------
@@ -85,23 +80,17 @@ class MergersConfig:
 
     image_size: int = 75
     n_bands: int = 3
-    n_source: int = 3000
-    n_target: int = 3000
     n_source_real: int = 1200
     n_target_real: int = 1200
-    n_test: int = 1000
     sim_domains: tuple = ("pristine", "noisy")
     real_domains: tuple = ("noisy", "sdss")
     max_epochs: int = 30
     batch_size: int = 32
-    lr: float = 1e-3
-    mmd_weight: float = 1.0
     domain_weight: float = 1.0
     fisher_weight: float = 0.01
     entropy_weight: float = 0.05
     n_tsne: int = 300
     n_seeds: int = 5
-    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: 32-pixel images, a few hundred of them, short training.
@@ -158,14 +147,7 @@ def _make_data(config: MergersConfig, seed: int) -> dict:
 
 
 def _models(config: MergersConfig, seed: int) -> dict:
-    common = dict(
-        module="deepmerge",
-        max_epochs=config.max_epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        device=config.device,
-        random_state=seed,
-    )
+    common = dict(module="deepmerge", **config.network_params(seed))
     fe = dict(fisher_weight=config.fisher_weight, entropy_weight=config.entropy_weight)
     return {
         NO_DA: SourceOnlyClassifier(**common),

@@ -41,7 +41,7 @@ from .. import DANNClassifier, MMDClassifier, SourceOnlyClassifier, UniversalDAC
 from ..datasets import MORPHOLOGY_CLASSES, SURVEYS, make_galaxy_morphologies
 from ..metrics import open_set_scores, unknown_auroc
 from ..nn import prediction_entropy
-from ._config import experiment_runner, progress_log
+from ._config import ImageExperimentConfig, experiment_runner, progress_log
 from ._report import Report, mean_std_table
 
 __all__ = ["MorphologyConfig", "QUICK_OVERRIDES", "METHODS", "run", "run_seed", "unknown_scores"]
@@ -58,16 +58,15 @@ N_NEIGHBORS = 10
 METRICS = ("known_accuracy", "unknown_accuracy", "open_set_accuracy", "h_score")
 
 
-@dataclass
-class MorphologyConfig:
+@dataclass(frozen=True)
+class MorphologyConfig(ImageExperimentConfig):
     """Size and settings of the morphology experiment.
+
+    Besides the settings of :class:`~skdomain.experiments._config.ImageExperimentConfig`
+    (the source is SDSS-like, the target and the test images DECaLS-like):
 
     Parameters
     ----------
-    n_source, n_target, n_test : int
-        Labelled SDSS-like training images, unlabelled DECaLS-like training
-        images, and held-out DECaLS-like test images.
-    image_size : int
     matched_field : bool
         Cut both surveys' images to the same patch of sky (``image_size`` pixels of
         the finer survey): the coarser survey is drawn on fewer of its own pixels
@@ -80,9 +79,8 @@ class MorphologyConfig:
         releases of one survey).
     methods : tuple of str
         Which of :data:`METHODS` to run.
-    max_epochs, batch_size, lr : training of every network.
-    mmd_weight, domain_weight : float
-        Adaptation weights of the MMD and DANN baselines.
+    domain_weight : float
+        Adaptation weight of the DANN baseline.
     clustering_weight, separation_weight, margin, top_k, rank_on, clustering, head, warmup
         Settings of :class:`~skdomain.UniversalDAClassifier`.
     universal_domain_weight : float
@@ -94,10 +92,6 @@ class MorphologyConfig:
         The unknown score that its ``predict`` thresholds (``"entropy"``:
         DeepAstroUDA; ``"knn"``: latent distance to the nearest source images,
         thresholded at the 95 % quantile of the source's own distances).
-    n_seeds : int
-        Repetitions with new data and new weights.
-    device : str
-        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -107,16 +101,10 @@ class MorphologyConfig:
 
     n_source: int = 2000
     n_target: int = 2000
-    n_test: int = 1000
-    image_size: int = 32
     matched_field: bool = True
     source_survey: str = "sdss"
     target_survey: str = "decals"
     methods: tuple = METHODS
-    max_epochs: int = 15
-    batch_size: int = 64
-    lr: float = 1e-3
-    mmd_weight: float = 1.0
     domain_weight: float = 0.3
     clustering_weight: float = 0.1
     separation_weight: float = 0.1
@@ -130,8 +118,6 @@ class MorphologyConfig:
     pretrain_epochs: int = 0
     contrastive_weight: float = 0.0
     unknown_score_kind: str = "entropy"
-    n_seeds: int = 3
-    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: small data, short training, two seeds.
@@ -181,14 +167,7 @@ def _make_data(config: MorphologyConfig, seed: int) -> dict:
 
 
 def _models(config: MorphologyConfig, seed: int) -> dict:
-    common = dict(
-        module="deepmerge",
-        max_epochs=config.max_epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        random_state=seed,
-        device=config.device,
-    )
+    common = dict(module="deepmerge", **config.network_params(seed))
     universal = dict(
         margin=config.margin,
         top_k=config.top_k,

@@ -39,7 +39,7 @@ from ..robustness import (
     robustness_curve,
     wrong_class_distances,
 )
-from ._config import experiment_runner, progress_log
+from ._config import ImageExperimentConfig, experiment_runner, progress_log
 from ._report import Report, mean_std_table
 
 __all__ = ["RobustnessConfig", "QUICK_OVERRIDES", "run", "run_seed"]
@@ -57,24 +57,20 @@ DEFAULT_STRENGTHS = {
 }
 
 
-@dataclass
-class RobustnessConfig:
+@dataclass(frozen=True)
+class RobustnessConfig(ImageExperimentConfig):
     """Size and settings of the robustness experiment.
+
+    Besides the settings of :class:`~skdomain.experiments._config.ImageExperimentConfig`
+    (labelled year-10 and unlabelled year-1 training images, one band; held-out
+    images per domain):
 
     Parameters
     ----------
-    n_source, n_target, n_test : int
-        Labelled year-10 training images, unlabelled year-1 training images,
-        and held-out images per domain.
-    image_size : int
-        Images are ``image_size`` x ``image_size`` pixels, one band.
     classes : tuple of str
         Morphology classes (names understood by ``make_galaxy_morphologies``).
     source_survey, target_survey : str
         Survey presets of the two domains.
-    max_epochs, batch_size, lr : training of both networks.
-    mmd_weight : float
-        Weight of the MMD term of the adapted network.
     strengths : dict of str -> tuple of float
         Perturbation name -> strengths of its robustness curve.
     n_attack : int
@@ -82,10 +78,6 @@ class RobustnessConfig:
         by both networks; fewer if there are not enough).
     attack_maxiter, attack_population : int
         Budget of the attack per image.
-    n_seeds : int
-        Repetitions with new data and new weights.
-    device : str
-        Torch device of the networks, e.g. ``"cuda"``.
 
     Examples
     --------
@@ -93,23 +85,15 @@ class RobustnessConfig:
     2
     """
 
-    n_source: int = 3000
-    n_target: int = 3000
-    n_test: int = 1000
-    image_size: int = 32
     classes: tuple = ("spiral", "elliptical", "merger")
     source_survey: str = "year10"
     target_survey: str = "year1"
     max_epochs: int = 20
-    batch_size: int = 64
-    lr: float = 1e-3
-    mmd_weight: float = 1.0
     strengths: dict = field(default_factory=lambda: dict(DEFAULT_STRENGTHS))
     n_attack: int = 100
     attack_maxiter: int = 30
     attack_population: int = 50
     n_seeds: int = 5
-    device: str = "cpu"
 
 
 #: Overrides of ``--quick``: small data, short training, a few attacks, two seeds.
@@ -158,14 +142,7 @@ def _make_data(config: RobustnessConfig, seed: int) -> dict:
 
 
 def _models(config: RobustnessConfig, seed: int) -> dict:
-    common = dict(
-        module="deepmerge",
-        max_epochs=config.max_epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        random_state=seed,
-        device=config.device,
-    )
+    common = dict(module="deepmerge", **config.network_params(seed))
     return {
         NO_DA: SourceOnlyClassifier(**common),
         MMD_DA: MMDClassifier(mmd_weight=config.mmd_weight, **common),
