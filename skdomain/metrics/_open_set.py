@@ -29,6 +29,21 @@ __all__ = [
 ]
 
 
+_LABEL_PARAMS = """y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels; labels not in ``known_classes`` mean "unknown".
+    known_classes : array-like
+        The classes of the source domain."""
+
+
+def _label_params(func):
+    """Fill the ``y_true, y_pred, known_classes`` entries shared by the label metrics."""
+    if func.__doc__:
+        func.__doc__ = func.__doc__.replace("%(label_params)s", _LABEL_PARAMS)
+    return func
+
+
 def _isin(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Membership test that works for labels of mixed types (no sorting involved)."""
     members = set(classes.tolist())
@@ -80,6 +95,7 @@ def per_class_accuracy(y_true, y_pred, *, known_classes) -> dict:
     return scores
 
 
+@_label_params
 def known_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Mean per-class accuracy over the known classes present in ``y_true`` (OS*).
 
@@ -87,12 +103,7 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
+    %(label_params)s
 
     Returns
     -------
@@ -111,17 +122,13 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
     return float(np.mean(list(scores.values())))
 
 
+@_label_params
 def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Fraction of the unknown samples (true label not known) predicted as unknown.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
+    %(label_params)s
 
     Returns
     -------
@@ -139,17 +146,13 @@ def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
     return float(np.mean(~pred_known[~true_known]))
 
 
+@_label_params
 def open_set_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Mean of the known per-class accuracies and the unknown accuracy (OS, K + 1 terms).
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
+    %(label_params)s
 
     Returns
     -------
@@ -165,6 +168,7 @@ def open_set_accuracy(y_true, y_pred, *, known_classes) -> float:
     return float(np.mean(list(scores.values())))
 
 
+@_label_params
 def h_score(y_true, y_pred, *, known_classes) -> float:
     """Harmonic mean of the known-class accuracy and the unknown accuracy.
 
@@ -172,12 +176,7 @@ def h_score(y_true, y_pred, *, known_classes) -> float:
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
+    %(label_params)s
 
     Returns
     -------
