@@ -29,16 +29,23 @@ __all__ = [
 ]
 
 
-_LABEL_PARAMS = """y_true : array-like of shape (n_samples,)
+_LABEL_PARAMS = """Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
         True labels; labels not in ``known_classes`` are unknown.
     y_pred : array-like of shape (n_samples,)
         Predicted labels; labels not in ``known_classes`` mean "unknown".
     known_classes : array-like
-        The classes of the source domain."""
+        The classes of the source domain.
+
+    Returns
+    -------
+    float"""
 
 
 def _label_params(func):
-    """Fill the ``y_true, y_pred, known_classes`` entries shared by the label metrics."""
+    """Fill in the Parameters (``y_true, y_pred, known_classes``) and the float return type
+    shared by the label metrics."""
     if func.__doc__:
         func.__doc__ = func.__doc__.replace("%(label_params)s", _LABEL_PARAMS)
     return func
@@ -101,13 +108,7 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
 
     A known sample predicted as unknown counts as wrong.
 
-    Parameters
-    ----------
     %(label_params)s
-
-    Returns
-    -------
-    float
         In [0, 1]; NaN without known samples.
 
     Examples
@@ -126,13 +127,7 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
 def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Fraction of the unknown samples (true label not known) predicted as unknown.
 
-    Parameters
-    ----------
     %(label_params)s
-
-    Returns
-    -------
-    float
         In [0, 1]; NaN without unknown samples.
 
     Examples
@@ -150,13 +145,7 @@ def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
 def open_set_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Mean of the known per-class accuracies and the unknown accuracy (OS, K + 1 terms).
 
-    Parameters
-    ----------
     %(label_params)s
-
-    Returns
-    -------
-    float
         In [0, 1].
 
     Examples
@@ -174,13 +163,7 @@ def h_score(y_true, y_pred, *, known_classes) -> float:
 
     High only when a classifier is good at both; 0 for a closed-set classifier.
 
-    Parameters
-    ----------
     %(label_params)s
-
-    Returns
-    -------
-    float
         In [0, 1]; NaN without known or without unknown samples.
 
     Examples
