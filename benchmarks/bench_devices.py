@@ -12,14 +12,12 @@ device and precision, and writes ``benchmarks/results/devices.json``. With
 
 from __future__ import annotations
 
-import argparse
-import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
+from _cli import parse_and_set_threads, throughput_parser, write_report
 from torch import nn
 
 from skdomain.nn import DeepMergeEncoder, latent_dimension
@@ -70,14 +68,9 @@ def throughput(device: str, precision: str, steps: int, batch: int) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/devices.json"))
+    parser = throughput_parser(__doc__, "devices.json", steps=5, batch=64)
     parser.add_argument("--merger-experiment", action="store_true")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    args = parse_and_set_threads(parser, argv)
     runs = [("cpu", "32"), ("cpu", "bf16")]
     if torch.cuda.is_available():
         runs += [("cuda", "32"), ("cuda", "bf16"), ("cuda", "fp16")]
@@ -92,8 +85,7 @@ def main(argv=None):
         subprocess.run([sys.executable, "-m", "skdomain", "mergers", "--device", "cuda",
                         "--output", "benchmarks/results/mergers-full"], check=True)
         report["merger_experiment_wall_s"] = round(time.perf_counter() - start, 1)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2))
+    write_report(args.output, report)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ Writes ``benchmarks/results/serving.json``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ import h5py
 import numpy as np
 import onnxruntime
 import torch
+from _cli import parse_and_set_threads, throughput_parser, write_report
 
 from skdomain import MMDClassifier
 from skdomain.datasets import make_galaxy_mergers
@@ -27,13 +26,8 @@ from skdomain.export import export_onnx, export_torchscript, predict_hdf5
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-stamps", type=int, default=2048)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/serving.json"))
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    parser = throughput_parser(__doc__, "serving.json", n_stamps=2048, batch_size=256)
+    args = parse_and_set_threads(parser, argv)
     X, y = make_galaxy_mergers(64, random_state=0)
     clf = MMDClassifier(module="deepmerge", max_epochs=1, random_state=0).fit(X, y, X_target=X)
     rows = {}
@@ -59,8 +53,7 @@ def main(argv=None):
             print(f"{name:12s} {rows[name]:10.1f} stamps/s", flush=True)
     report = {"n_stamps": args.n_stamps, "batch_size": args.batch_size,
               "threads": args.threads, "stamps_per_s": rows}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2))
+    write_report(args.output, report)
 
 
 if __name__ == "__main__":

@@ -28,14 +28,8 @@ def annealing(n_source, batch_size, epochs):
 
 def active_fraction(model, X):
     disc = model.net_.module_.extra_heads["discriminator"]
-    z = torch.as_tensor(model.transform(X))
-    fractions = []
-    with torch.no_grad():
-        for layer in disc.classifier:
-            z = layer(z)
-            if not isinstance(layer, torch.nn.Linear):
-                fractions.append(float((z > 0).any(0).float().mean()))
-    return fractions, float(z.std())
+    fractions, logits = disc.active_fractions(torch.as_tensor(model.transform(X)))
+    return fractions, float(logits.std())
 
 
 class LeakyDANN(DANNClassifier):

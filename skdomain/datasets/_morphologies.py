@@ -181,6 +181,11 @@ def _col(values):
     return np.asarray(values, dtype=float)[:, None, None]
 
 
+def _sersic_per_image(x, y, **params):
+    """:func:`_sersic` with one value of each parameter per image, given as arrays of shape (n,)."""
+    return _sersic(x, y, **{name: _col(value) for name, value in params.items()})
+
+
 def _disk_geometry(rng, n, *, inclined=True):
     q = rng.uniform(0.55, 1.0, n) if inclined else np.ones(n)
     return dict(
@@ -236,16 +241,16 @@ def _spiral(x, y, rng, n, *, pitch_deg, arm_strength, bar):
 
 
 def _smooth(x, y, rng, n, *, q_range):
-    return _sersic(
+    return _sersic_per_image(
         x,
         y,
-        x0=_col(rng.normal(0, 0.25, n)),
-        y0=_col(rng.normal(0, 0.25, n)),
-        r_e=_col(rng.uniform(0.9, 1.6, n)),
-        n=_col(rng.uniform(3.0, 4.5, n)),
-        q=_col(rng.uniform(*q_range, n)),
-        angle=_col(rng.uniform(0, np.pi, n)),
-        amplitude=_col(rng.uniform(1.0, 1.5, n)),
+        x0=rng.normal(0, 0.25, n),
+        y0=rng.normal(0, 0.25, n),
+        r_e=rng.uniform(0.9, 1.6, n),
+        n=rng.uniform(3.0, 4.5, n),
+        q=rng.uniform(*q_range, n),
+        angle=rng.uniform(0, np.pi, n),
+        amplitude=rng.uniform(1.0, 1.5, n),
     )
 
 
@@ -253,28 +258,28 @@ def _edge_on(x, y, rng, n, *, bulge):
     x0, y0 = rng.normal(0, 0.25, n), rng.normal(0, 0.25, n)
     angle = rng.uniform(0, np.pi, n)
     size = rng.uniform(1.6, 2.4, n)
-    image = _sersic(
+    image = _sersic_per_image(
         x,
         y,
-        x0=_col(x0),
-        y0=_col(y0),
-        r_e=_col(size),
-        n=_col(rng.uniform(0.8, 1.1, n)),
-        q=_col(rng.uniform(0.08, 0.16, n)),
-        angle=_col(angle),
-        amplitude=_col(rng.uniform(0.8, 1.0, n)),
+        x0=x0,
+        y0=y0,
+        r_e=size,
+        n=rng.uniform(0.8, 1.1, n),
+        q=rng.uniform(0.08, 0.16, n),
+        angle=angle,
+        amplitude=rng.uniform(0.8, 1.0, n),
     )
     if bulge:
-        image += _sersic(
+        image += _sersic_per_image(
             x,
             y,
-            x0=_col(x0),
-            y0=_col(y0),
-            r_e=_col(size * rng.uniform(0.25, 0.35, n)),
-            n=_col(rng.uniform(2.5, 4.0, n)),
-            q=_col(rng.uniform(0.65, 0.9, n)),
-            angle=_col(angle),
-            amplitude=_col(rng.uniform(0.8, 1.2, n)),
+            x0=x0,
+            y0=y0,
+            r_e=size * rng.uniform(0.25, 0.35, n),
+            n=rng.uniform(2.5, 4.0, n),
+            q=rng.uniform(0.65, 0.9, n),
+            angle=angle,
+            amplitude=rng.uniform(0.8, 1.2, n),
         )
     return image
 
@@ -328,16 +333,16 @@ def _merging(x, y, rng, n):
     offset_y = 0.5 * separation * np.sin(direction)
     image = np.zeros((n, *x.shape))
     for sign, scale in ((1.0, np.ones(n)), (-1.0, ratio)):
-        image += _sersic(
+        image += _sersic_per_image(
             x,
             y,
-            x0=_col(sign * offset_x),
-            y0=_col(sign * offset_y),
-            r_e=_col(rng.uniform(0.6, 1.0, n) * np.sqrt(scale)),
-            n=_col(rng.uniform(1.0, 3.5, n)),
-            q=_col(rng.uniform(0.5, 1.0, n)),
-            angle=_col(rng.uniform(0, np.pi, n)),
-            amplitude=_col(rng.uniform(0.8, 1.2, n) * scale),
+            x0=sign * offset_x,
+            y0=sign * offset_y,
+            r_e=rng.uniform(0.6, 1.0, n) * np.sqrt(scale),
+            n=rng.uniform(1.0, 3.5, n),
+            q=rng.uniform(0.5, 1.0, n),
+            angle=rng.uniform(0, np.pi, n),
+            amplitude=rng.uniform(0.8, 1.2, n) * scale,
         )
         image += _tidal_tail(
             x,
@@ -361,16 +366,16 @@ def _strong_lens(x, y, rng, n):
     arcs (the ring's brightness is modulated with azimuth).
     """
     x0, y0 = rng.normal(0, 0.2, n), rng.normal(0, 0.2, n)
-    image = _sersic(
+    image = _sersic_per_image(
         x,
         y,
-        x0=_col(x0),
-        y0=_col(y0),
-        r_e=_col(rng.uniform(0.5, 0.9, n)),
-        n=_col(rng.uniform(3.5, 4.5, n)),
-        q=_col(rng.uniform(0.7, 1.0, n)),
-        angle=_col(rng.uniform(0, np.pi, n)),
-        amplitude=_col(rng.uniform(1.0, 1.4, n)),
+        x0=x0,
+        y0=y0,
+        r_e=rng.uniform(0.5, 0.9, n),
+        n=rng.uniform(3.5, 4.5, n),
+        q=rng.uniform(0.7, 1.0, n),
+        angle=rng.uniform(0, np.pi, n),
+        amplitude=rng.uniform(1.0, 1.4, n),
     )
     theta_e = _col(rng.uniform(1.2, 2.0, n))
     dx, dy = x - _col(x0), y - _col(y0)

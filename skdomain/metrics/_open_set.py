@@ -29,6 +29,28 @@ __all__ = [
 ]
 
 
+_LABEL_PARAMS = """Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; labels not in ``known_classes`` are unknown.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels; labels not in ``known_classes`` mean "unknown".
+    known_classes : array-like
+        The classes of the source domain.
+
+    Returns
+    -------
+    float"""
+
+
+def _label_params(func):
+    """Fill in the Parameters (``y_true, y_pred, known_classes``) and the float return type
+    shared by the label metrics."""
+    if func.__doc__:
+        func.__doc__ = func.__doc__.replace("%(label_params)s", _LABEL_PARAMS)
+    return func
+
+
 def _isin(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Membership test that works for labels of mixed types (no sorting involved)."""
     members = set(classes.tolist())
@@ -80,23 +102,13 @@ def per_class_accuracy(y_true, y_pred, *, known_classes) -> dict:
     return scores
 
 
+@_label_params
 def known_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Mean per-class accuracy over the known classes present in ``y_true`` (OS*).
 
     A known sample predicted as unknown counts as wrong.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
-
-    Returns
-    -------
-    float
+    %(label_params)s
         In [0, 1]; NaN without known samples.
 
     Examples
@@ -111,21 +123,11 @@ def known_accuracy(y_true, y_pred, *, known_classes) -> float:
     return float(np.mean(list(scores.values())))
 
 
+@_label_params
 def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Fraction of the unknown samples (true label not known) predicted as unknown.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
-
-    Returns
-    -------
-    float
+    %(label_params)s
         In [0, 1]; NaN without unknown samples.
 
     Examples
@@ -139,21 +141,11 @@ def unknown_accuracy(y_true, y_pred, *, known_classes) -> float:
     return float(np.mean(~pred_known[~true_known]))
 
 
+@_label_params
 def open_set_accuracy(y_true, y_pred, *, known_classes) -> float:
     """Mean of the known per-class accuracies and the unknown accuracy (OS, K + 1 terms).
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
-
-    Returns
-    -------
-    float
+    %(label_params)s
         In [0, 1].
 
     Examples
@@ -165,23 +157,13 @@ def open_set_accuracy(y_true, y_pred, *, known_classes) -> float:
     return float(np.mean(list(scores.values())))
 
 
+@_label_params
 def h_score(y_true, y_pred, *, known_classes) -> float:
     """Harmonic mean of the known-class accuracy and the unknown accuracy.
 
     High only when a classifier is good at both; 0 for a closed-set classifier.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; labels not in ``known_classes`` are unknown.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels; labels not in ``known_classes`` mean "unknown".
-    known_classes : array-like
-        The classes of the source domain.
-
-    Returns
-    -------
-    float
+    %(label_params)s
         In [0, 1]; NaN without known or without unknown samples.
 
     Examples

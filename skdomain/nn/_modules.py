@@ -248,6 +248,22 @@ class DomainDiscriminator(nn.Module):
         """Domain logits of ``features``, through the gradient reversal."""
         return self.classifier(self.reversal(features))
 
+    def active_fractions(self, features: torch.Tensor) -> tuple[list[float], torch.Tensor]:
+        """Health check of the hidden units: are they dead on ``features``?
+
+        Returns, per hidden activation, the fraction of its units that are
+        positive on at least one row of ``features`` (a dead ReLU unit never
+        is), and the domain logits, computed without gradient.
+        """
+        fractions = []
+        z = features
+        with torch.no_grad():
+            for layer in self.classifier:
+                z = layer(z)
+                if not isinstance(layer, nn.Linear):
+                    fractions.append(float((z > 0).any(0).float().mean()))
+        return fractions, z
+
 
 class MLPDecoder(nn.Module):
     """Fully connected decoder from latent features back to the input shape.
