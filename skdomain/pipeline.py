@@ -132,6 +132,26 @@ def _delegated(method, summary, returns):
     return available_if(_pipeline_has(method))(delegate)
 
 
+def _fit_then_doc(action, returns):
+    """Docstring of a ``fit_<method>``: fit, then apply ``<method>`` to the source ``X``."""
+
+    def decorate(method):
+        method.__doc__ = f"""Fit (see :meth:`fit`) and {action}.
+
+        Parameters
+        ----------
+        X, y, X_target, **params
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        {returns.replace(chr(10), chr(10) + " " * 8)}
+        """
+        return method
+
+    return decorate
+
+
 class DAPipeline(BaseEstimator):
     """A pipeline whose ``fit`` transforms ``X_target`` too.
 
@@ -410,34 +430,16 @@ class DAPipeline(BaseEstimator):
         return self
 
     @available_if(_pipeline_has("transform"))
+    @_fit_then_doc(
+        "return the transformed source ``X``",
+        "ndarray\n    ``X`` passed through every step's ``transform``.",
+    )
     def fit_transform(self, X, y=None, X_target=None, **params):
-        """Fit (see :meth:`fit`) and return the transformed source ``X``.
-
-        Parameters
-        ----------
-        X, y, X_target, **params
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        ndarray
-            ``X`` passed through every step's ``transform``.
-        """
         return self.fit(X, y, X_target=X_target, **params).transform(X)
 
     @available_if(_pipeline_has("predict"))
+    @_fit_then_doc("predict the source ``X``", "ndarray of shape (n_samples,)")
     def fit_predict(self, X, y=None, X_target=None, **params):
-        """Fit (see :meth:`fit`) and predict the source ``X``.
-
-        Parameters
-        ----------
-        X, y, X_target, **params
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
         return self.fit(X, y, X_target=X_target, **params).predict(X)
 
     def transform_target(self, X_target):

@@ -45,6 +45,7 @@ from ._terms import (
     ReconstructionTerm,
     Term,
     TermInputs,
+    _with_example_batch,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
 ]
 
 
+@_with_example_batch
 class Objective(nn.Module):
     """Base class: a task loss plus a list of weighted :class:`~skdomain.nn.Term` objects.
 
@@ -75,12 +77,7 @@ class Objective(nn.Module):
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
     >>> from skdomain.nn import ClassificationObjective, MMDTerm, Objective
     >>> objective = ClassificationObjective(2, 4, terms=[MMDTerm(weight=2.0)])
     >>> isinstance(objective, Objective)
@@ -160,7 +157,21 @@ def _alignment_terms(
     return terms
 
 
-class ClassificationObjective(Objective):
+class _WeightedCrossEntropy:
+    """Task loss of the classification objectives: cross-entropy weighted by ``class_weight``."""
+
+    def _set_class_weight(self, class_weight):
+        if class_weight is not None:
+            self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
+        else:
+            self.class_weight = None
+
+    def task_loss(self, outputs, y):
+        """Cross-entropy of the logits, weighted by ``class_weight``."""
+        return F.cross_entropy(outputs, y, weight=self.class_weight)
+
+
+class ClassificationObjective(_WeightedCrossEntropy, Objective):
     """Cross-entropy on the source plus MMD, DANN, own, Fisher and entropy terms.
 
     A weight of 0 switches its term off (it is then not computed at all).
@@ -232,14 +243,7 @@ class ClassificationObjective(Objective):
         if entropy_weight > 0:
             all_terms.append(EntropyTerm(entropy_weight))
         super().__init__(all_terms)
-        if class_weight is not None:
-            self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
-        else:
-            self.class_weight = None
-
-    def task_loss(self, outputs, y):
-        """Cross-entropy of the logits, weighted by ``class_weight``."""
-        return F.cross_entropy(outputs, y, weight=self.class_weight)
+        self._set_class_weight(class_weight)
 
 
 class RegressionObjective(Objective):
@@ -348,7 +352,7 @@ class ReconstructionRegressionObjective(RegressionObjective):
 PROJECTION = "projection"
 
 
-class UniversalObjective(Objective):
+class UniversalObjective(_WeightedCrossEntropy, Objective):
     """Source cross-entropy + adaptive clustering + target entropy separation.
 
     Parameters
@@ -424,10 +428,7 @@ class UniversalObjective(Objective):
         super().__init__()
         self.contrastive_weight = float(contrastive_weight)
         self.domain = DomainAdversarialTerm(domain_weight, schedule="dann")
-        if class_weight is not None:
-            self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
-        else:
-            self.class_weight = None
+        self._set_class_weight(class_weight)
         self.clustering_weight = float(clustering_weight)
         self.clustering = clustering
         self.top_k = int(top_k)
@@ -441,10 +442,6 @@ class UniversalObjective(Objective):
             self.register_buffer("memory", torch.zeros(int(memory_size), latent_dim))
             self.register_buffer("memory_filled", torch.zeros((), dtype=torch.long))
             self.register_buffer("memory_next", torch.zeros((), dtype=torch.long))
-
-    def task_loss(self, outputs, y):
-        """Class-weighted cross-entropy of the source logits."""
-        return F.cross_entropy(outputs, y, weight=self.class_weight)
 
     def _remember(self, features: torch.Tensor) -> None:
         size = self.memory.shape[0]

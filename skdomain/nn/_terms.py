@@ -55,6 +55,26 @@ DISCRIMINATOR = "discriminator"
 DECODER = "decoder"
 
 
+#: Start of the examples of TermInputs, the terms and the objectives: a batch
+#: of 3 source and 3 target rows through a 2-class network.
+_EXAMPLE_BATCH = """\
+    >>> import torch
+    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
+    >>> _ = torch.manual_seed(0)
+    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
+    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
+    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+"""
+
+
+def _with_example_batch(obj):
+    """Put :data:`_EXAMPLE_BATCH` at the ``{example_batch}`` line of ``obj``'s docstring."""
+    if obj.__doc__:  # None under python -OO
+        obj.__doc__ = obj.__doc__.replace("    {example_batch}\n", _EXAMPLE_BATCH)
+    return obj
+
+
+@_with_example_batch
 class TermInputs:
     """What an objective term sees of one training step.
 
@@ -87,12 +107,7 @@ target_outputs : Tensor or None
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
     >>> batch.source_features.shape, batch.target_features.shape, batch.has_target
     (torch.Size([3, 4]), torch.Size([3, 4]), True)
     """
@@ -219,17 +234,13 @@ def _positive_floats(name: str, values) -> tuple:
     return out
 
 
+@_with_example_batch
 class MMDTerm(Term):
     """Squared MMD between source and target latent features (:func:`~skdomain.nn.mmd2`).
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
     >>> from skdomain.nn import MMDTerm
     >>> term = MMDTerm(weight=2.0)
     >>> term, term(batch).shape
@@ -268,17 +279,13 @@ class MMDTerm(Term):
         )
 
 
+@_with_example_batch
 class CORALTerm(Term):
     """Distance between source and target latent covariances (:func:`~skdomain.nn.coral_loss`).
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
     >>> from skdomain.nn import CORALTerm
     >>> bool(CORALTerm()(batch) >= 0)
     True
@@ -330,17 +337,13 @@ class DomainAdversarialTerm(Term):
         )
 
 
+@_with_example_batch
 class FisherTerm(Term):
     """Fisher loss of the source latents around learnable class centers.
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
     >>> from skdomain.nn import FisherTerm
     >>> term = FisherTerm(1.0, n_classes=2, latent_dim=4)  # learnable centers of 2 classes
     >>> term.name, bool(term(batch) >= 0)
@@ -376,17 +379,13 @@ class FisherTerm(Term):
         )
 
 
+@_with_example_batch
 class EntropyTerm(Term):
     """Mean entropy of the predictions on source and target (entropy minimization).
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import DomainAdaptationNetwork, MLPEncoder, TermInputs
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
     >>> from skdomain.nn import EntropyTerm
     >>> bool(0 <= EntropyTerm()(batch) <= torch.log(torch.tensor(2.0)))
     True

@@ -23,7 +23,7 @@ from ._losses import (
     multilinear_map,
 )
 from ._modules import dann_schedule
-from ._terms import Term
+from ._terms import Term, _with_example_batch
 
 __all__ = [
     "CONDITIONAL_DISCRIMINATOR",
@@ -101,6 +101,7 @@ class ConditionalAdversarialTerm(Term):
         )
 
 
+@_with_example_batch
 class MinimumClassConfusionTerm(Term):
     """MCC: class confusion of the target predictions at temperature ``temperature``.
 
@@ -116,13 +117,8 @@ class MinimumClassConfusionTerm(Term):
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import (DomainAdaptationNetwork, MinimumClassConfusionTerm,
-    ...                          MLPEncoder, TermInputs)
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
+    >>> from skdomain.nn import MinimumClassConfusionTerm
     >>> loss = MinimumClassConfusionTerm()(batch)
     >>> bool(0 <= loss <= 0.5)  # in [0, 1 - 1/C] for C = 2 classes
     True
@@ -139,6 +135,7 @@ class MinimumClassConfusionTerm(Term):
         return minimum_class_confusion_loss(batch.target_outputs, self.temperature)
 
 
+@_with_example_batch
 class JointTransportTerm(Term):
     """DeepJDOT: optimal-transport cost of features and labels between the batches.
 
@@ -157,13 +154,8 @@ class JointTransportTerm(Term):
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import (DomainAdaptationNetwork, JointTransportTerm,
-    ...                          MLPEncoder, TermInputs)
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2))
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
+    >>> from skdomain.nn import JointTransportTerm
     >>> loss = JointTransportTerm(label_weight=0.5)(batch)
     >>> loss.shape, bool(torch.isfinite(loss) and loss >= 0)
     (torch.Size([]), True)
