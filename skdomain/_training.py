@@ -368,7 +368,10 @@ class DomainAdaptationNet(NeuralNet):
 
     def _outputs(self, x: torch.Tensor):
         """Head outputs in evaluation mode, for skorch's scoring callbacks."""
-        if not self._wants_predictions():
+        wanted = self.__dict__.get("_predictions_wanted")
+        if wanted is None:  # outside train(): look at the callbacks now
+            wanted = self._wants_predictions()
+        if not wanted:
             return None
         training = self.module_.training
         self.module_.eval()
@@ -476,6 +479,8 @@ class DomainAdaptationNet(NeuralNet):
         else:
             self.total_steps = max(1, schedule_epochs * n_batches)
         self.train_split = None if valid is None else (lambda ds, y=None: (ds, valid))
+        # Once per run, not once per training step: do the callbacks score predictions?
+        self._predictions_wanted = self._wants_predictions()
         self.notify("on_train_begin", X=dataset, y=None)
         try:
             self.fit_loop(dataset, None, epochs=epochs)
@@ -485,6 +490,7 @@ class DomainAdaptationNet(NeuralNet):
             pass
         finally:
             self.notify("on_train_end", X=dataset, y=None)
+            self.__dict__.pop("_predictions_wanted", None)
         return self
 
     def infer_batches(self, X, function) -> torch.Tensor:
