@@ -92,7 +92,7 @@ def ours(method, task, seed, epochs):
     if method in SELF_TRAINED:
         base = OURS[SELF_TRAINED[method]]()(
             module=encoder_for(task), random_state=seed, max_epochs=epochs)
-        model = sd.SelfTrainingDA(base, threshold=0.9, max_iter=2)
+        model = sd.SelfTrainingDA(base)  # its defaults: threshold 0.9, 3 rounds
     else:
         model = OURS[method]()(module=encoder_for(task), random_state=seed, max_epochs=epochs)
     model.fit(task.X, task.y, X_target=task.X_target)
