@@ -151,8 +151,12 @@ def subsample(task, n_max):
     return task
 
 
-def run(tasks, chosen, seeds, epochs, n_max, out):
+def run(tasks, chosen, seeds, epochs, n_max, out, resume=False):
     rows = []
+    done = set()
+    if resume and (out / "runs.csv").exists():
+        rows = pd.read_csv(out / "runs.csv").to_dict("records")
+        done = {(r["task"], r["library"], r["method"], r["seed"]) for r in rows}
     table = methods()
     for name in tasks:
         codes = np.unique(np.concatenate([make_task(name).y]))
@@ -163,6 +167,8 @@ def run(tasks, chosen, seeds, epochs, n_max, out):
         for seed in range(seeds):
             for label in chosen:
                 library, method, fit = table[label]
+                if (name, library, method, seed) in done:
+                    continue
                 start = time.perf_counter()
                 try:
                     predict = fit(method, task, seed, epochs)
@@ -298,6 +304,8 @@ def main(argv=None):
     parser.add_argument("--methods", default="", help="comma list, globs, 'ours' or 'peers'")
     parser.add_argument("--max-rows", type=int, default=None)
     parser.add_argument("--output", default="benchmarks/results/suite")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the fits already in OUTPUT/runs.csv and run only the others")
     parser.add_argument("--report", nargs="+", metavar="RUNS_CSV", default=None,
                         help="fit nothing: rebuild the tables from runs.csv files "
                              "(a later file's fits replace an earlier one's)")
@@ -314,7 +322,8 @@ def main(argv=None):
     if args.quick:
         seeds, epochs, n_max = min(seeds, 2), min(epochs, 30), n_max or 500
     tasks = select(TASKS, args.tasks)
-    frame = run(tasks, select(methods(), args.methods), seeds, epochs, n_max, out)
+    frame = run(tasks, select(methods(), args.methods), seeds, epochs, n_max, out,
+                resume=args.resume)
     command = " ".join(argv or sys.argv[1:])
     write_outputs(frame, out, f"Command: `python benchmarks/suite.py {command}` "
                   f"({seeds} seeds, {epochs} epochs, rows per domain <= {n_max or 'all'})")
