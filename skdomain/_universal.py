@@ -366,9 +366,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
 
     def _make_objective(self):
         return UniversalObjective(
-            n_classes=len(self.classes_),
-            latent_dim=self.n_latent_,
-            class_weight=self._class_weight_tensor(),
+            **self._objective_shape(),
             clustering_weight=self.clustering_weight,
             clustering=self.clustering,
             top_k=self.top_k_,

@@ -966,9 +966,7 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     def _make_objective(self) -> Objective:
         return ClassificationObjective(
-            n_classes=len(self.classes_),
-            latent_dim=self.n_latent_,
-            class_weight=self._class_weight_tensor(),
+            **self._objective_shape(),
             fisher_weight=self.fisher_weight,
             fisher_form=self.fisher_form,
             entropy_weight=self.entropy_weight,
@@ -1016,6 +1014,14 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     def _y_tensor(self, y, device):
         return torch.as_tensor(y, dtype=torch.long).to(device)
+
+    def _objective_shape(self) -> dict:
+        """The arguments every classification objective takes: classes, latent size, weights."""
+        return {
+            "n_classes": len(self.classes_),
+            "latent_dim": self.n_latent_,
+            "class_weight": self._class_weight_tensor(),
+        }
 
     def _class_weight_tensor(self):
         """Cross-entropy weights from ``class_weight`` and the labels being fitted."""
