@@ -926,12 +926,18 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     Examples
     --------
-    >>> from skdomain import DANNClassifier
-    >>> from skdomain.base import BaseDeepClassifier
-    >>> issubclass(DANNClassifier, BaseDeepClassifier)
-    True
-    >>> DANNClassifier().get_params()["class_weight"] is None
-    True
+    A method is its weight and its term (here the one of
+    :class:`~skdomain.DeepCORALClassifier`); the shared parameters are inherited:
+
+    >>> from skdomain.base import BaseDeepClassifier, Parameter
+    >>> from skdomain.nn import CORALTerm
+    >>> class CovarianceAligned(BaseDeepClassifier):
+    ...     parameters = (Parameter.weight("coral_weight", 1.0, "Weight of CORAL."),)
+    ...     def _make_terms(self):
+    ...         return [CORALTerm(self.coral_weight)]
+    >>> params = CovarianceAligned(coral_weight=2.0).get_params()
+    >>> params["coral_weight"], params["class_weight"], params["fisher_weight"]
+    (2.0, None, 0.0)
     """
 
     attributes_doc = (
@@ -1079,10 +1085,12 @@ class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     Examples
     --------
-    >>> from skdomain import DRRNRegressor
-    >>> from skdomain.base import BaseDeepRegressor
-    >>> issubclass(DRRNRegressor, BaseDeepRegressor)
-    True
+    >>> import numpy as np
+    >>> from skdomain import SourceOnlyRegressor
+    >>> X = np.random.default_rng(0).normal(size=(50, 2))
+    >>> reg = SourceOnlyRegressor(max_epochs=2, random_state=0).fit(X, 100 + 10 * X[:, 0])
+    >>> bool(abs(reg.y_mean_[0] - 100) < 5), reg.predict(X).shape
+    (True, (50,))
     """
 
     attributes_doc = (
