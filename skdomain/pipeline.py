@@ -595,6 +595,8 @@ def make_da_pipeline(*steps, fit_transformers_on="source", memory=None, verbose=
     Returns
     -------
     DAPipeline
+        Unfitted; the steps are named after their classes in lowercase
+        (numbered when a class repeats), as by ``make_pipeline``.
 
     Examples
     --------

@@ -690,6 +690,7 @@ def latent_mmd(model, X_a, X_b) -> float:
     Returns
     -------
     float
+        The MMD^2 (``>= 0``; 0 for identical latent samples).
 
     Examples
     --------
