@@ -199,6 +199,15 @@ class Parameter:
     def replace(self, **changes) -> Parameter:
         """The same declaration with some fields changed, for a subclass to redeclare.
 
+        Parameters
+        ----------
+        **changes
+            New values of fields (``default``, ``doc``, ``default_doc``, ...).
+
+        Returns
+        -------
+        Parameter
+
         Examples
         --------
         >>> from skdomain.base import Parameter, non_negative
