@@ -37,29 +37,20 @@ class CDANClassifier(BaseDeepClassifier):
     Reference: M. Long, Z. Cao, J. Wang, M. I. Jordan, "Conditional Adversarial
     Domain Adaptation", NeurIPS 2018.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    DANNClassifier, MCCClassifier, skdomain.nn.ConditionalAdversarialTerm
-
-    Examples
-    --------
-    >>> from skdomain import CDANClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = CDANClassifier(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)
+    {moons_example}
     >>> "conditional_domain_loss" in clf.history_[-1]
     True
     """
 
+    see_also = ("DANNClassifier", "MCCClassifier", "skdomain.nn.ConditionalAdversarialTerm")
+
     parameters = (
-        Parameter(
-            "lr", 1e-2, BaseDeepClassifier._parameter_constraints["lr"], "float",
-            """Learning rate. 1e-2: at 1e-3 the conditional discriminator barely
+        _DANN["lr"].replace(
+            doc="""Learning rate. 1e-2: at 1e-3 the conditional discriminator barely
             moved the encoder in 100 epochs on rotated moons; its leaky
-            activations keep its units alive at 1e-2.""",
-            default_doc="1e-2",
+            activations keep its units alive at 1e-2."""
         ),
         Parameter.weight(
             "domain_weight", 1.0,
@@ -105,21 +96,14 @@ class MCCClassifier(BaseDeepClassifier):
     Reference: Y. Jin, X. Wang, M. Long, J. Wang, "Minimum Class Confusion for
     Versatile Domain Adaptation", ECCV 2020.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    CDANClassifier, skdomain.nn.minimum_class_confusion_loss
-
-    Examples
-    --------
-    >>> from skdomain import MCCClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = MCCClassifier(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)
+    {moons_example}
     >>> sorted(k for k in clf.history_[-1] if k.endswith("_loss"))
     ['classification_loss', 'mcc_loss', 'train_loss']
     """
+
+    see_also = ("CDANClassifier", "skdomain.nn.minimum_class_confusion_loss")
 
     parameters = (
         Parameter.weight(
@@ -149,21 +133,14 @@ class DeepJDOTClassifier(BaseDeepClassifier):
     "DeepJDOT: Deep Joint Distribution Optimal Transport for Unsupervised
     Domain Adaptation", ECCV 2018.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    MMDClassifier, skdomain.nn.jdot_loss
-
-    Examples
-    --------
-    >>> from skdomain import DeepJDOTClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = DeepJDOTClassifier(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)
+    {moons_example}
     >>> "jdot_loss" in clf.history_[-1]
     True
     """
+
+    see_also = ("MMDClassifier", "skdomain.nn.jdot_loss")
 
     parameters = (
         Parameter.weight(

@@ -18,7 +18,8 @@ from .nn import (
 
 __all__ = ["SourceOnlyClassifier", "MMDClassifier", "DANNClassifier", "DeepCORALClassifier"]
 
-
+#: The declarations every classifier inherits, by name.
+_INHERITED = {parameter.name: parameter for parameter in BaseDeepClassifier._all_parameters}
 
 #: The MMD kernel options, shared with the MMD regressors.
 _MMD_KERNEL_PARAMETERS = (
@@ -57,21 +58,14 @@ class SourceOnlyClassifier(BaseDeepClassifier):
     is never used for training), which keeps pipelines and grid searches
     uniform across methods.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    MMDClassifier, DANNClassifier
-
-    Examples
-    --------
-    >>> from skdomain import SourceOnlyClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = SourceOnlyClassifier(max_epochs=5, random_state=0).fit(X, y)
+    {moons_example}
     >>> clf.predict_proba(X_target).shape
     (200, 2)
     """
+
+    see_also = ("MMDClassifier", "DANNClassifier")
 
     def _uses_target(self) -> bool:
         return False
@@ -86,23 +80,16 @@ class MMDClassifier(BaseDeepClassifier):
     source cross-entropy, optionally with Fisher and entropy terms
     (Ciprijanovic et al. 2021).
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    DANNClassifier, SourceOnlyClassifier, skdomain.nn.mmd2
-
-    Examples
-    --------
-    >>> from skdomain import MMDClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = MMDClassifier(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)
+    {moons_example}
     >>> clf.transform(X_target).shape
     (200, 64)
     >>> sorted(k for k in clf.history_[-1] if k.endswith("_loss"))
     ['classification_loss', 'mmd_loss', 'train_loss']
     """
+
+    see_also = ("DANNClassifier", "SourceOnlyClassifier", "skdomain.nn.mmd2")
 
     parameters = (
         Parameter.weight(
@@ -133,27 +120,17 @@ class DANNClassifier(BaseDeepClassifier):
     leaky ReLUs (slope 0.2), whose units cannot die; see
     ``benchmarks/dann_diagnosis.py`` and ``docs/benchmarks.md``.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    MMDClassifier, SourceOnlyClassifier, skdomain.nn.GradientReversal
-
-    Examples
-    --------
-    >>> from skdomain import DANNClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = DANNClassifier(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)
+    {moons_example}
     >>> "domain_loss" in clf.history_[-1]
     True
     """
 
+    see_also = ("MMDClassifier", "SourceOnlyClassifier", "skdomain.nn.GradientReversal")
+
     parameters = (
-        Parameter(
-            "lr", 1e-2, BaseDeepClassifier._parameter_constraints["lr"], "float",
-            "Learning rate.", default_doc="1e-2",
-        ),
+        _INHERITED["lr"].replace(default=1e-2, default_doc="1e-2"),
         Parameter.weight(
             "domain_weight", 1.0,
             "Weight of the domain-discriminator loss; 0 gives a source-only model.",
@@ -188,21 +165,14 @@ class DeepCORALClassifier(BaseDeepClassifier):
     (:func:`skdomain.nn.coral_loss`): second-order statistics only, no kernel
     and no bandwidth to choose.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    MMDClassifier, skdomain.nn.CORALTerm
-
-    Examples
-    --------
-    >>> from skdomain import DeepCORALClassifier
-    >>> from skdomain.datasets import make_rotated_moons
-    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
-    >>> clf = DeepCORALClassifier(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)
+    {moons_example}
     >>> sorted(k for k in clf.history_[-1] if k.endswith("_loss"))
     ['classification_loss', 'coral_loss', 'train_loss']
     """
+
+    see_also = ("MMDClassifier", "skdomain.nn.CORALTerm")
 
     parameters = (
         Parameter(

@@ -19,11 +19,7 @@ class SourceOnlyRegressor(BaseDeepRegressor):
     it on a scatter-augmented set (:func:`skdomain.datasets.augment_scatter`)
     to get the SANN of the cluster-mass study.
 
-    {parameters_and_attributes}
-
-    See Also
-    --------
-    DRRNRegressor, MMDRegressor
+    {sections}
 
     Examples
     --------
@@ -37,6 +33,8 @@ class SourceOnlyRegressor(BaseDeepRegressor):
     True
     """
 
+    see_also = ("DRRNRegressor", "MMDRegressor")
+
     def _uses_target(self) -> bool:
         return False
 
@@ -47,22 +45,14 @@ class MMDRegressor(BaseDeepRegressor):
     Each step adds ``mmd_weight * MMD^2(source latents, target latents)`` to the
     source mean squared error (see :func:`skdomain.nn.mmd2`).
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    DRRNRegressor, SourceOnlyRegressor
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdomain import MMDRegressor
-    >>> rng = np.random.default_rng(0)
-    >>> X, X_target = rng.normal(size=(100, 3)), rng.normal(0.5, 1, size=(100, 3))
-    >>> reg = MMDRegressor(max_epochs=3, random_state=0).fit(X, X[:, 0], X_target=X_target)
+    {shifted_regression_example}
     >>> "mmd_loss" in reg.history_[-1]
     True
     """
+
+    see_also = ("DRRNRegressor", "SourceOnlyRegressor")
 
     parameters = (
         Parameter.weight(
@@ -88,24 +78,16 @@ class DRRNRegressor(BaseDeepRegressor):
     :func:`~skdomain.make_da_pipeline` with a ``StandardScaler``): the
     reconstruction error is measured in their units.
 
-    {parameters_and_attributes}
+    {sections}
 
-    See Also
-    --------
-    SourceOnlyRegressor, MMDRegressor, skdomain.nn.MLPDecoder
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdomain import DRRNRegressor
-    >>> rng = np.random.default_rng(0)
-    >>> X, X_target = rng.normal(size=(100, 4)), rng.normal(0.5, 1, size=(100, 4))
-    >>> reg = DRRNRegressor(max_epochs=3, random_state=0).fit(X, X[:, 0], X_target=X_target)
+    {shifted_regression_example}
     >>> reg.transform(X_target).shape
     (100, 64)
     >>> sorted(k for k in reg.history_[-1] if k.endswith("_loss"))
     ['reconstruction_loss', 'regression_loss', 'train_loss']
     """
+
+    see_also = ("SourceOnlyRegressor", "MMDRegressor", "skdomain.nn.MLPDecoder")
 
     parameters = (
         Parameter.weight(

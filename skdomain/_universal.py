@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import array_method_doc
 from ._training import is_streaming
 from .base import BaseDeepClassifier, Parameter, _to_tensor, interval, one_of
 from .nn import (
@@ -365,9 +366,7 @@ class UniversalDAClassifier(BaseDeepClassifier):
 
     def _make_objective(self):
         return UniversalObjective(
-            n_classes=len(self.classes_),
-            latent_dim=self.n_latent_,
-            class_weight=self._class_weight_tensor(),
+            **self._objective_shape(),
             clustering_weight=self.clustering_weight,
             clustering=self.clustering,
             top_k=self.top_k_,
@@ -424,21 +423,16 @@ class UniversalDAClassifier(BaseDeepClassifier):
         self.prototypes_ = prototypes
 
     # Prediction -------------------------------------------------------------
+    @array_method_doc(
+        "ndarray of shape (n_samples,)",
+        """Labels of ``classes_`` and ``unknown_label``; the dtype holds both
+        (object when, say, the classes are strings and ``unknown_label`` an int).""",
+    )
     def predict(self, X):
         """Most probable known class, or ``unknown_label`` when the unknown score is too high.
 
         The score is :meth:`unknown_score` of kind ``unknown_score_kind``
         (default: the prediction entropy), the threshold ``unknown_threshold_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels of ``classes_`` and ``unknown_label``; the dtype holds both
-            (object when, say, the classes are strings and ``unknown_label`` an int).
         """
         proba = self.predict_proba(X)
         out = _label_array(self.classes_, self.unknown_label_, proba.shape[0])
@@ -450,17 +444,9 @@ class UniversalDAClassifier(BaseDeepClassifier):
         out[score > self.unknown_threshold_] = self.unknown_label_
         return out
 
+    @array_method_doc("ndarray of shape (n_samples,)")
     def predict_known(self, X):
-        """Most probable known class, never ``unknown_label`` (closed-set prediction).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """Most probable known class, never ``unknown_label`` (closed-set prediction)."""
         return super().predict(X)
 
     def unknown_score(self, X, kind=None):

@@ -25,12 +25,12 @@ module.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import numbers
 import textwrap
 import warnings
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,7 @@ from torch import nn
 
 from . import _precision, distributed
 from ._compat import Interval, StrOptions, _fit_context
+from ._docstrings import array_method_doc
 from ._training import (
     ArrayDataset,
     DomainAdaptationNet,
@@ -153,7 +154,7 @@ def non_negative() -> list:
     return [interval("real", 0, None, closed="left")]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Parameter:
     """Declaration of one hyper-parameter of a deep estimator.
 
@@ -195,6 +196,28 @@ class Parameter:
         """A loss weight: a float >= 0, where 0 switches the term off."""
         return cls(name, default, non_negative(), "float", doc)
 
+    def replace(self, **changes) -> Parameter:
+        """The same declaration with some fields changed, for a subclass to redeclare.
+
+        Parameters
+        ----------
+        **changes
+            New values of fields (``default``, ``doc``, ``default_doc``, ...).
+
+        Returns
+        -------
+        Parameter
+
+        Examples
+        --------
+        >>> from skdomain.base import Parameter, non_negative
+        >>> lr = Parameter("lr", 1e-3, non_negative(), "float", "Learning rate.")
+        >>> print(lr.replace(default=1e-2, default_doc="1e-2").render())
+        lr : float, default=1e-2
+                Learning rate.
+        """
+        return dataclasses.replace(self, **changes)
+
     def render(self) -> str:
         """The numpydoc entry (header unindented, description indented by 8)."""
         if self.default_doc is not None:
@@ -209,9 +232,29 @@ class Parameter:
 
 #: Placeholder that a class docstring uses for its generated Parameters entries.
 PARAMETERS_PLACEHOLDER = "{parameters}"
-#: Placeholder for the generated Parameters section followed by the class's
-#: ``attributes_doc`` as its Attributes section.
-SECTIONS_PLACEHOLDER = "{parameters_and_attributes}"
+#: Placeholder for the generated Parameters section, the class's ``attributes_doc``
+#: as its Attributes section and, when the class lists ``see_also``, a See Also
+#: section.
+SECTIONS_PLACEHOLDER = "{sections}"
+#: Placeholders for the opening of the Examples section of the built-in
+#: estimators (``{name}`` is the class, imported from ``skdomain``): a classifier
+#: fitted on rotated moons as ``clf``, a regressor on Gaussian inputs whose
+#: target domain is shifted by 0.5, as ``reg``.
+EXAMPLE_OPENINGS = {
+    "{moons_example}": """Examples
+    --------
+    >>> from skdomain import {name}
+    >>> from skdomain.datasets import make_rotated_moons
+    >>> X, y, X_target, y_target = make_rotated_moons(n_samples=200, random_state=0)
+    >>> clf = {name}(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)""",
+    "{shifted_regression_example}": """Examples
+    --------
+    >>> import numpy as np
+    >>> from skdomain import {name}
+    >>> rng = np.random.default_rng(0)
+    >>> X, X_target = rng.normal(size=(100, 4)), rng.normal(0.5, 1, size=(100, 4))
+    >>> reg = {name}(max_epochs=3, random_state=0).fit(X, X[:, 0], X_target=X_target)""",
+}
 
 _COMMON_ATTRIBUTES_DOC = """n_features_in_ : int
         Number of features (for images: channels) seen in ``fit``.
@@ -342,6 +385,22 @@ def _generated_init(cls, parameters: tuple[Parameter, ...]):
     return __init__
 
 
+def _generated_doc(cls, doc: str) -> str:
+    """``doc`` with its placeholders replaced by what ``cls`` declares."""
+    entries = "\n    ".join(p.render() for p in cls._all_parameters)
+    sections = (
+        f"Parameters\n    ----------\n    {entries}\n\n"
+        f"    Attributes\n    ----------\n    {cls.attributes_doc}"
+    )
+    see_also = cls.__dict__.get("see_also", ())
+    if see_also:
+        sections += f"\n\n    See Also\n    --------\n    {', '.join(see_also)}"
+    doc = doc.replace(SECTIONS_PLACEHOLDER, sections)
+    for placeholder, opening in EXAMPLE_OPENINGS.items():
+        doc = doc.replace(placeholder, opening.format(name=cls.__name__))
+    return doc.replace(PARAMETERS_PLACEHOLDER, entries)
+
+
 def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -453,6 +512,8 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
     parameters: tuple[Parameter, ...] = _SHARED_PARAMETERS
     #: Attributes section of the generated docstrings (numpydoc entries).
     attributes_doc: str = _COMMON_ATTRIBUTES_DOC
+    #: Names of the generated See Also section (not inherited).
+    see_also: tuple[str, ...] = ()
     removed_parameters: tuple[str, ...] = ()
     _all_parameters: tuple[Parameter, ...] = _SHARED_PARAMETERS
     _parameter_constraints: dict = {p.name: p.constraints for p in _SHARED_PARAMETERS}
@@ -477,13 +538,7 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         cls._parameter_constraints = constraints
         doc = cls.__dict__.get("__doc__")
         if doc and (PARAMETERS_PLACEHOLDER in doc or SECTIONS_PLACEHOLDER in doc):
-            entries = "\n    ".join(p.render() for p in cls._all_parameters)
-            sections = (
-                f"Parameters\n    ----------\n    {entries}\n\n"
-                f"    Attributes\n    ----------\n    {cls.attributes_doc}"
-            )
-            doc = doc.replace(SECTIONS_PLACEHOLDER, sections)
-            cls.__doc__ = doc.replace(PARAMETERS_PLACEHOLDER, entries)
+            cls.__doc__ = _generated_doc(cls, doc)
         _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
     # Hooks for subclasses -------------------------------------------------
@@ -835,17 +890,9 @@ class BaseDeepEstimator(TransformerMixin, BaseEstimator):
         out = self.net_.infer_batches(_data_on(X, "cpu"), function)
         return out.detach().cpu().numpy()
 
+    @array_method_doc("ndarray of shape (n_samples, n_latent), float32")
     def transform(self, X):
-        """Latent features of ``X``: what the adaptation losses align.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_latent), float32
-        """
+        """Latent features of ``X``: what the adaptation losses align."""
         return self._forward(X, lambda module, xb: module.encode(xb))
 
     def get_feature_names_out(self, input_features=None):
@@ -888,12 +935,18 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     Examples
     --------
-    >>> from skdomain import DANNClassifier
-    >>> from skdomain.base import BaseDeepClassifier
-    >>> issubclass(DANNClassifier, BaseDeepClassifier)
-    True
-    >>> DANNClassifier().get_params()["class_weight"] is None
-    True
+    A method is its weight and its term (here the one of
+    :class:`~skdomain.DeepCORALClassifier`); the shared parameters are inherited:
+
+    >>> from skdomain.base import BaseDeepClassifier, Parameter
+    >>> from skdomain.nn import CORALTerm
+    >>> class CovarianceAligned(BaseDeepClassifier):
+    ...     parameters = (Parameter.weight("coral_weight", 1.0, "Weight of CORAL."),)
+    ...     def _make_terms(self):
+    ...         return [CORALTerm(self.coral_weight)]
+    >>> params = CovarianceAligned(coral_weight=2.0).get_params()
+    >>> params["coral_weight"], params["class_weight"], params["fisher_weight"]
+    (2.0, None, 0.0)
     """
 
     attributes_doc = (
@@ -928,9 +981,7 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     def _make_objective(self) -> Objective:
         return ClassificationObjective(
-            n_classes=len(self.classes_),
-            latent_dim=self.n_latent_,
-            class_weight=self._class_weight_tensor(),
+            **self._objective_shape(),
             fisher_weight=self.fisher_weight,
             fisher_form=self.fisher_form,
             entropy_weight=self.entropy_weight,
@@ -979,6 +1030,14 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def _y_tensor(self, y, device):
         return torch.as_tensor(y, dtype=torch.long).to(device)
 
+    def _objective_shape(self) -> dict:
+        """The arguments every classification objective takes: classes, latent size, weights."""
+        return {
+            "n_classes": len(self.classes_),
+            "latent_dim": self.n_latent_,
+            "class_weight": self._class_weight_tensor(),
+        }
+
     def _class_weight_tensor(self):
         """Cross-entropy weights from ``class_weight`` and the labels being fitted."""
         if self.class_weight is None:
@@ -1013,31 +1072,15 @@ class BaseDeepClassifier(ClassifierMixin, BaseDeepEstimator):
         finally:
             del self._training_labels
 
+    @array_method_doc("ndarray of shape (n_samples, n_classes)")
     def predict_proba(self, X):
-        """Class probabilities (softmax of the head's outputs).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
+        """Class probabilities (softmax of the head's outputs)."""
         proba = self._forward(X, lambda module, xb: torch.softmax(module(xb), dim=1))
         return proba.astype(np.float64)
 
+    @array_method_doc("ndarray of shape (n_samples,)")
     def predict(self, X):
-        """Most probable class of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """Most probable class of each sample."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -1051,10 +1094,12 @@ class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     Examples
     --------
-    >>> from skdomain import DRRNRegressor
-    >>> from skdomain.base import BaseDeepRegressor
-    >>> issubclass(DRRNRegressor, BaseDeepRegressor)
-    True
+    >>> import numpy as np
+    >>> from skdomain import SourceOnlyRegressor
+    >>> X = np.random.default_rng(0).normal(size=(50, 2))
+    >>> reg = SourceOnlyRegressor(max_epochs=2, random_state=0).fit(X, 100 + 10 * X[:, 0])
+    >>> bool(abs(reg.y_mean_[0] - 100) < 5), reg.predict(X).shape
+    (True, (50,))
     """
 
     attributes_doc = (
@@ -1098,17 +1143,9 @@ class BaseDeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _y_tensor(self, y, device):
         return torch.as_tensor(y, dtype=torch.float32).to(device)
 
+    @array_method_doc("ndarray of shape (n_samples,) or (n_samples, n_outputs)")
     def predict(self, X):
-        """Predicted targets in the units of the training ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
+        """Predicted targets in the units of the training ``y``."""
         scaled = self._forward(X, lambda module, xb: module(xb)).astype(np.float64)
         y = scaled * self.y_scale_ + self.y_mean_
         return y.ravel() if self._y_ndim == 1 else y

@@ -73,16 +73,17 @@ def served_module(estimator) -> ServedModel:
 
     Examples
     --------
+    A served regressor undoes the standardization of the targets itself:
+
+    >>> import numpy as np
     >>> import torch
-    >>> from skdomain import MMDClassifier
-    >>> from skdomain.datasets import make_rotated_moons
+    >>> from skdomain import SourceOnlyRegressor
     >>> from skdomain.export import served_module
-    >>> X, y, X_target, _ = make_rotated_moons(60, random_state=0)
-    >>> clf = MMDClassifier(max_epochs=2, random_state=0).fit(X, y, X_target=X_target)
-    >>> model = served_module(clf)
-    >>> proba = model(torch.as_tensor(X_target[:5], dtype=torch.float32))
-    >>> bool(abs(proba.detach().numpy() - clf.predict_proba(X_target[:5])).max() < 1e-5)
-    True
+    >>> X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    >>> reg = SourceOnlyRegressor(max_epochs=2, random_state=0).fit(X, 100 + X[:, 0])
+    >>> served = served_module(reg)(torch.as_tensor(X[:5])).detach().numpy()
+    >>> served.shape, bool(np.allclose(served[:, 0], reg.predict(X[:5]), atol=1e-4))
+    ((5, 1), True)
     """
     check_is_fitted(estimator, "net_")
     network = copy.deepcopy(estimator.module_).cpu().eval()

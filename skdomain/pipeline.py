@@ -29,6 +29,8 @@ from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
+from ._docstrings import X_PARAMETER, X_TARGET_PARAMETER, array_method_doc
+
 __all__ = ["DAPipeline", "make_da_pipeline"]
 
 _FIT_ON = ("source", "both")
@@ -121,7 +123,7 @@ def _delegated(method, summary, returns):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, ...)
+    {X_PARAMETER}
     **params : dict
         Metadata, routed as in :meth:`sklearn.pipeline.Pipeline.{method}`.
 
@@ -442,18 +444,12 @@ class DAPipeline(BaseEstimator):
     def fit_predict(self, X, y=None, X_target=None, **params):
         return self.fit(X, y, X_target=X_target, **params).predict(X)
 
+    @array_method_doc(
+        "array-like", "What the final estimator receives for these rows.",
+        parameter=X_TARGET_PARAMETER,
+    )
     def transform_target(self, X_target):
-        """Apply the fitted transformer steps (all but the last) to target rows.
-
-        Parameters
-        ----------
-        X_target : array-like of shape (n_target, ...)
-
-        Returns
-        -------
-        array-like
-            What the final estimator receives for these rows.
-        """
+        """Apply the fitted transformer steps (all but the last) to target rows."""
         check_is_fitted(self)
         n_features = getattr(self.steps[0][1], "n_features_in_", None)
         shape = np.shape(X_target)
@@ -599,6 +595,8 @@ def make_da_pipeline(*steps, fit_transformers_on="source", memory=None, verbose=
     Returns
     -------
     DAPipeline
+        Unfitted; the steps are named after their classes in lowercase
+        (numbered when a class repeats), as by ``make_pipeline``.
 
     Examples
     --------

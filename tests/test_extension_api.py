@@ -1,5 +1,7 @@
 """The extension API: the user-defined method of docs/architecture.md runs as written."""
 
+import importlib
+import inspect
 import json
 import pathlib
 import re
@@ -10,6 +12,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
+import skdomain
 from skdomain.base import BaseDeepClassifier, BaseDeepRegressor, Parameter, non_negative
 from skdomain.datasets import make_rotated_moons
 from skdomain.nn import ClassificationObjective, Term, TermInputs
@@ -159,3 +162,60 @@ def test_declared_regressor_with_own_init_is_left_alone():
     params = Declared().get_params()
     assert params["alpha"] == 0.5 and "fisher_form" not in params
     assert "alpha" in Declared._parameter_constraints
+
+
+def test_redeclared_parameter_keeps_constraint_type_and_doc():
+    class Faster(BaseDeepClassifier):
+        """Faster.
+
+        {sections}
+        """
+
+        parameters = (
+            next(p for p in BaseDeepClassifier.parameters if p.name == "fisher_weight").replace(
+                default=0.5
+            ),
+        )
+
+    assert Faster().fisher_weight == 0.5 and BaseDeepClassifier().fisher_weight == 0.0
+    assert "fisher_weight : float, default=0.5\n        Weight of the Fisher loss" in Faster.__doc__
+    with pytest.raises(ValueError, match="fisher_weight"):
+        Faster(fisher_weight=-1.0)._validate_params()
+
+
+def test_generated_see_also_and_example_opening():
+    class Documented(BaseDeepClassifier):
+        """Documented.
+
+        {sections}
+
+        {moons_example}
+        >>> clf.n_features_in_
+        2
+        """
+
+        see_also = ("DANNClassifier", "skdomain.nn.CORALTerm")
+
+    class Undocumented(Documented):
+        """Undocumented.
+
+        {sections}
+        """
+
+    doc = inspect.cleandoc(Documented.__doc__)
+    attributes = doc.index("Attributes\n----------")
+    see_also = doc.index("See Also\n--------\nDANNClassifier, skdomain.nn.CORALTerm")
+    examples = doc.index("Examples\n--------\n>>> from skdomain import Documented")
+    assert attributes < see_also < examples
+    assert ">>> clf = Documented(max_epochs=5, random_state=0).fit(X, y, X_target=X_target)" in doc
+    assert "{sections}" not in doc and "{moons_example}" not in doc
+    assert "See Also" not in Undocumented.__doc__  # see_also is not inherited
+
+
+@pytest.mark.parametrize(
+    "cls", [c for c in vars(skdomain).values() if isinstance(c, type) and "see_also" in vars(c)]
+)
+def test_see_also_names_resolve(cls):
+    for name in cls.see_also:
+        module, _, attribute = ("skdomain." + name if "." not in name else name).rpartition(".")
+        assert hasattr(importlib.import_module(module), attribute), f"{cls.__name__}: {name}"

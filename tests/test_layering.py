@@ -3,10 +3,10 @@
 Every module of ``skdomain/`` is parsed with ``ast`` (imports inside functions
 included, since a lazy import is still a dependency) and checked against:
 
-- the layers, low to high: 0 ``exceptions``, ``_compat``, ``_lazy``; 1 ``datasets``;
-  2 ``nn``; 3 estimators; 4 tools (``metrics``, ``model_selection``, ``shift``,
-  ``inspection``, ``robustness``); 5 ``plotting``; 6 ``experiments``;
-  7 ``cli``, ``__main__``. A module may import its own layer and the ones below;
+- the layers, low to high: 0 ``exceptions``, ``_compat``, ``_lazy``,
+  ``_docstrings``; 1 ``datasets``; 2 ``nn``; 3 estimators; 4 tools (``metrics``,
+  ``model_selection``, ``shift``, ``inspection``, ``robustness``); 5 ``plotting``;
+  6 ``experiments``; 7 ``cli``, ``__main__``. A module may import its own layer and the ones below;
 - ``nn`` is plain torch: no sklearn, no skorch, no other skdomain layer except
   ``exceptions`` (not even ``_compat``, which is sklearn);
 - nothing below ``plotting`` imports matplotlib;
@@ -31,6 +31,7 @@ LAYERS = {
     "skdomain.exceptions": 0,
     "skdomain._compat": 0,
     "skdomain._lazy": 0,
+    "skdomain._docstrings": 0,
     "skdomain.datasets": 1,
     "skdomain.nn": 2,
     "skdomain": 3,  # the package __init__: re-exports the estimators

@@ -32,7 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
-from ._morphologies import _col, _gaussian_blobs, _sersic_per_image, _tidal_tail
+from ._morphologies import _col, _gaussian_blobs, _random_sersic, _tidal_tail
 from ._psf import FWHM_PER_SIGMA, gaussian_psf
 
 __all__ = [
@@ -147,15 +147,8 @@ def _banded(image, color):
 def _galaxy(x, y, rng, n, *, x0, y0, amplitude, r_e_range=(0.08, 0.2)):
     """One Sersic galaxy per image; returns the (n, H, W) light and its r_e."""
     r_e = rng.uniform(*r_e_range, n)
-    image = _sersic_per_image(
-        x,
-        y,
-        x0=x0,
-        y0=y0,
-        r_e=r_e,
-        n=rng.uniform(0.7, 4.0, n),
-        q=rng.uniform(0.45, 1.0, n),
-        angle=rng.uniform(0, np.pi, n),
+    image = _random_sersic(
+        x, y, rng, n, x0=x0, y0=y0, r_e=r_e, index=(0.7, 4.0), q=(0.45, 1.0),
         amplitude=amplitude,
     )
     return image, r_e

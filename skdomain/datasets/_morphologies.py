@@ -186,6 +186,24 @@ def _sersic_per_image(x, y, **params):
     return _sersic(x, y, **{name: _col(value) for name, value in params.items()})
 
 
+def _random_sersic(x, y, rng, n, *, x0, y0, r_e, index, q, amplitude, angle=None):
+    """One Sersic profile per image; a ``(low, high)`` tuple is drawn uniformly per image.
+
+    ``r_e``, ``index``, ``q``, ``angle`` (uniform in ``[0, pi)`` when None) and
+    ``amplitude`` are drawn in that order, so a seed gives the same images as
+    the draws written out in that order.
+    """
+
+    def draw(value):
+        return rng.uniform(*value, n) if isinstance(value, tuple) else value
+
+    r_e, index, q = draw(r_e), draw(index), draw(q)
+    angle = rng.uniform(0, np.pi, n) if angle is None else angle
+    return _sersic_per_image(
+        x, y, x0=x0, y0=y0, r_e=r_e, n=index, q=q, angle=angle, amplitude=draw(amplitude)
+    )
+
+
 def _disk_geometry(rng, n, *, inclined=True):
     q = rng.uniform(0.55, 1.0, n) if inclined else np.ones(n)
     return dict(
@@ -241,16 +259,10 @@ def _spiral(x, y, rng, n, *, pitch_deg, arm_strength, bar):
 
 
 def _smooth(x, y, rng, n, *, q_range):
-    return _sersic_per_image(
-        x,
-        y,
-        x0=rng.normal(0, 0.25, n),
-        y0=rng.normal(0, 0.25, n),
-        r_e=rng.uniform(0.9, 1.6, n),
-        n=rng.uniform(3.0, 4.5, n),
-        q=rng.uniform(*q_range, n),
-        angle=rng.uniform(0, np.pi, n),
-        amplitude=rng.uniform(1.0, 1.5, n),
+    x0, y0 = rng.normal(0, 0.25, n), rng.normal(0, 0.25, n)
+    return _random_sersic(
+        x, y, rng, n, x0=x0, y0=y0, r_e=(0.9, 1.6), index=(3.0, 4.5), q=tuple(q_range),
+        amplitude=(1.0, 1.5),
     )
 
 
@@ -258,28 +270,14 @@ def _edge_on(x, y, rng, n, *, bulge):
     x0, y0 = rng.normal(0, 0.25, n), rng.normal(0, 0.25, n)
     angle = rng.uniform(0, np.pi, n)
     size = rng.uniform(1.6, 2.4, n)
-    image = _sersic_per_image(
-        x,
-        y,
-        x0=x0,
-        y0=y0,
-        r_e=size,
-        n=rng.uniform(0.8, 1.1, n),
-        q=rng.uniform(0.08, 0.16, n),
-        angle=angle,
-        amplitude=rng.uniform(0.8, 1.0, n),
+    image = _random_sersic(
+        x, y, rng, n, x0=x0, y0=y0, r_e=size, index=(0.8, 1.1), q=(0.08, 0.16),
+        angle=angle, amplitude=(0.8, 1.0),
     )
     if bulge:
-        image += _sersic_per_image(
-            x,
-            y,
-            x0=x0,
-            y0=y0,
-            r_e=size * rng.uniform(0.25, 0.35, n),
-            n=rng.uniform(2.5, 4.0, n),
-            q=rng.uniform(0.65, 0.9, n),
-            angle=angle,
-            amplitude=rng.uniform(0.8, 1.2, n),
+        image += _random_sersic(
+            x, y, rng, n, x0=x0, y0=y0, r_e=size * rng.uniform(0.25, 0.35, n),
+            index=(2.5, 4.0), q=(0.65, 0.9), angle=angle, amplitude=(0.8, 1.2),
         )
     return image
 
@@ -366,16 +364,9 @@ def _strong_lens(x, y, rng, n):
     arcs (the ring's brightness is modulated with azimuth).
     """
     x0, y0 = rng.normal(0, 0.2, n), rng.normal(0, 0.2, n)
-    image = _sersic_per_image(
-        x,
-        y,
-        x0=x0,
-        y0=y0,
-        r_e=rng.uniform(0.5, 0.9, n),
-        n=rng.uniform(3.5, 4.5, n),
-        q=rng.uniform(0.7, 1.0, n),
-        angle=rng.uniform(0, np.pi, n),
-        amplitude=rng.uniform(1.0, 1.4, n),
+    image = _random_sersic(
+        x, y, rng, n, x0=x0, y0=y0, r_e=(0.5, 0.9), index=(3.5, 4.5), q=(0.7, 1.0),
+        amplitude=(1.0, 1.4),
     )
     theta_e = _col(rng.uniform(1.2, 2.0, n))
     dx, dy = x - _col(x0), y - _col(y0)

@@ -104,8 +104,9 @@ class ImageExperimentConfig(TrainingConfig):
 
     Examples
     --------
-    >>> ImageExperimentConfig(image_size=16).n_test
-    1000
+    >>> config = ImageExperimentConfig(image_size=16)
+    >>> config.n_source, config.n_target, config.n_test, config.image_size
+    (3000, 3000, 1000, 16)
     """
 
     n_source: int = 3000

@@ -40,8 +40,8 @@ class DemoConfig(ExperimentConfig):
 
     Examples
     --------
-    >>> DemoConfig(n_seeds=1).n_samples
-    500
+    >>> DemoConfig(n_seeds=1)
+    DemoConfig(n_seeds=1, max_epochs=None, device='cpu', n_samples=500, rotation=30.0)
     """
 
     n_samples: int = 500

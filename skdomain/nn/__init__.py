@@ -14,132 +14,31 @@
   training step.
 """
 
-from ._contrastive import (
-    ProjectionHead,
-    augment,
-    nt_xent_loss,
-    pretrain_contrastive,
+# Each private module's __all__ is its part of the public API (PEP 8's case for
+# wildcard imports: republishing an internal interface).
+from . import (
+    _contrastive,
+    _losses,
+    _modules,
+    _objectives,
+    _open_set_losses,
+    _terms,
+    _terms_conditional,
 )
-from ._losses import (
-    DEFAULT_BANDWIDTH_MULTIPLIERS,
-    bandwidth_floor,
-    conditional_adversarial_loss,
-    coral_loss,
-    domain_adversarial_loss,
-    entropy_loss,
-    entropy_weights,
-    fisher_loss,
-    gaussian_kernel,
-    jdot_loss,
-    median_heuristic_sigma2,
-    minimum_class_confusion_loss,
-    mmd2,
-    mmd2_linear,
-    multilinear_map,
-    pairwise_squared_distances,
-    pooled_bandwidths,
-)
-from ._modules import (
-    CosineHead,
-    DeepMergeEncoder,
-    DomainAdaptationNetwork,
-    DomainDiscriminator,
-    GradientReversal,
-    MLPDecoder,
-    MLPEncoder,
-    dann_schedule,
-    latent_dimension,
-)
-from ._objectives import (
-    DECODER,
-    DISCRIMINATOR,
-    PROJECTION,
-    ClassificationObjective,
-    Objective,
-    ReconstructionRegressionObjective,
-    RegressionObjective,
-    UniversalObjective,
-)
-from ._open_set_losses import (
-    adaptive_clustering_loss,
-    default_rho,
-    entropy_separation_loss,
-    neighborhood_clustering_loss,
-    prediction_entropy,
-    rank_similarity_labels,
-)
-from ._terms import (
-    CORALTerm,
-    DomainAdversarialTerm,
-    EntropyTerm,
-    FisherTerm,
-    MMDTerm,
-    ReconstructionTerm,
-    Term,
-    TermInputs,
-)
-from ._terms_conditional import (
-    CONDITIONAL_DISCRIMINATOR,
-    ConditionalAdversarialTerm,
-    JointTransportTerm,
-    MinimumClassConfusionTerm,
-)
+from ._contrastive import *  # noqa: F403
+from ._losses import *  # noqa: F403
+from ._modules import *  # noqa: F403
+from ._objectives import *  # noqa: F403
+from ._open_set_losses import *  # noqa: F403
+from ._terms import *  # noqa: F403
+from ._terms_conditional import *  # noqa: F403
 
 __all__ = [
-    "CONDITIONAL_DISCRIMINATOR",
-    "ConditionalAdversarialTerm",
-    "JointTransportTerm",
-    "MinimumClassConfusionTerm",
-    "conditional_adversarial_loss",
-    "entropy_weights",
-    "jdot_loss",
-    "minimum_class_confusion_loss",
-    "multilinear_map",
-    "CORALTerm",
-    "ClassificationObjective",
-    "CosineHead",
-    "DECODER",
-    "DEFAULT_BANDWIDTH_MULTIPLIERS",
-    "DISCRIMINATOR",
-    "DeepMergeEncoder",
-    "DomainAdaptationNetwork",
-    "DomainAdversarialTerm",
-    "DomainDiscriminator",
-    "EntropyTerm",
-    "FisherTerm",
-    "GradientReversal",
-    "MLPDecoder",
-    "MLPEncoder",
-    "MMDTerm",
-    "Objective",
-    "PROJECTION",
-    "ProjectionHead",
-    "ReconstructionRegressionObjective",
-    "ReconstructionTerm",
-    "RegressionObjective",
-    "Term",
-    "TermInputs",
-    "UniversalObjective",
-    "adaptive_clustering_loss",
-    "augment",
-    "coral_loss",
-    "dann_schedule",
-    "default_rho",
-    "domain_adversarial_loss",
-    "entropy_loss",
-    "entropy_separation_loss",
-    "fisher_loss",
-    "gaussian_kernel",
-    "latent_dimension",
-    "bandwidth_floor",
-    "median_heuristic_sigma2",
-    "pooled_bandwidths",
-    "mmd2",
-    "mmd2_linear",
-    "neighborhood_clustering_loss",
-    "nt_xent_loss",
-    "pairwise_squared_distances",
-    "prediction_entropy",
-    "pretrain_contrastive",
-    "rank_similarity_labels",
+    *_modules.__all__,
+    *_losses.__all__,
+    *_open_set_losses.__all__,
+    *_contrastive.__all__,
+    *_terms.__all__,
+    *_terms_conditional.__all__,
+    *_objectives.__all__,
 ]

@@ -36,8 +36,6 @@ from ._open_set_losses import (
     neighborhood_clustering_loss,
 )
 from ._terms import (
-    DECODER,
-    DISCRIMINATOR,
     DomainAdversarialTerm,
     EntropyTerm,
     FisherTerm,
@@ -55,8 +53,6 @@ __all__ = [
     "ClassificationObjective",
     "RegressionObjective",
     "ReconstructionRegressionObjective",
-    "DISCRIMINATOR",
-    "DECODER",
 ]
 
 

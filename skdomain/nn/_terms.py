@@ -298,6 +298,7 @@ class CORALTerm(Term):
         return coral_loss(batch.source_features, batch.target_features)
 
 
+@_with_example_batch
 class DomainAdversarialTerm(Term):
     """DANN: domain discriminator behind gradient reversal on the latent features.
 
@@ -308,14 +309,9 @@ class DomainAdversarialTerm(Term):
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import (DomainAdaptationNetwork, DomainAdversarialTerm,
-    ...                          DomainDiscriminator, MLPEncoder, TermInputs)
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(MLPEncoder(2, (4,)), torch.nn.Linear(4, 2),
-    ...                               extra_heads={"discriminator": DomainDiscriminator(4)})
-    >>> x = torch.randn(6, 2)
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5)
+    {example_batch}
+    >>> from skdomain.nn import DomainAdversarialTerm, DomainDiscriminator
+    >>> net.extra_heads["discriminator"] = DomainDiscriminator(4)
     >>> bool(DomainAdversarialTerm()(batch) > 0)  # about log 2 for an untrained discriminator
     True
     """

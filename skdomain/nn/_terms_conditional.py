@@ -36,6 +36,7 @@ __all__ = [
 CONDITIONAL_DISCRIMINATOR = "conditional_discriminator"
 
 
+@_with_example_batch
 class ConditionalAdversarialTerm(Term):
     """CDAN: discriminator on ``features ⊗ softmax(logits)`` behind gradient reversal.
 
@@ -59,15 +60,9 @@ class ConditionalAdversarialTerm(Term):
 
     Examples
     --------
-    >>> import torch
-    >>> from skdomain.nn import (ConditionalAdversarialTerm, DomainAdaptationNetwork,
-    ...                          DomainDiscriminator, MLPEncoder, TermInputs)
-    >>> _ = torch.manual_seed(0)
-    >>> net = DomainAdaptationNetwork(
-    ...     MLPEncoder(2, (4,)), torch.nn.Linear(4, 2),
-    ...     extra_heads={"conditional_discriminator": DomainDiscriminator(4 * 2)})
-    >>> x = torch.randn(6, 2)  # 3 source rows, then 3 target rows
-    >>> batch = TermInputs(net, x, 3, torch.tensor([0, 1, 0]), net.encode(x), 0.5, outputs=net(x))
+    {example_batch}
+    >>> from skdomain.nn import ConditionalAdversarialTerm, DomainDiscriminator
+    >>> net.extra_heads["conditional_discriminator"] = DomainDiscriminator(4 * 2)
     >>> loss = ConditionalAdversarialTerm()(batch)
     >>> loss.shape, bool(torch.isfinite(loss) and loss > 0)
     (torch.Size([]), True)

@@ -146,17 +146,21 @@ def plot_attack_examples(
 
     Examples
     --------
+    Any scikit-learn classifier of images can be attacked, e.g. a pipeline that
+    flattens them:
+
     >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
     >>> from skdomain.robustness import one_pixel_attack
-    >>> class Corner:
-    ...     classes_ = np.array([0, 1])
-    ...     def predict_proba(self, X):
-    ...         p = 1 / (1 + np.exp(-20 * (X[:, 0, 0, 0] - 0.5)))
-    ...         return np.stack([1 - p, p], axis=1)
-    >>> image = np.zeros((1, 6, 6)); image[0, 5, 5] = 1.0
-    >>> result = one_pixel_attack(Corner(), image, 0, random_state=0)
-    >>> fig = plot_attack_examples([result], image[None])
-    >>> len(fig.axes)
+    >>> images = np.random.default_rng(0).random((20, 1, 4, 4))
+    >>> labels = (images[:, 0, 0, 0] > 0.5).astype(int)
+    >>> flatten = FunctionTransformer(lambda X: np.reshape(X, (len(X), -1)))
+    >>> model = make_pipeline(flatten, LogisticRegression()).fit(images, labels)
+    >>> result = one_pixel_attack(model, images[0], labels[0], maxiter=3,
+    ...                           population_size=10, random_state=0)
+    >>> len(plot_attack_examples([result], images[:1]).axes)
     3
     """
     results = list(results)[:max_examples]

@@ -62,15 +62,20 @@ __all__ = [
 class MMDTestResult:
     """Result of :func:`mmd_test`: biased MMD^2 statistic, permutation p-value.
 
+    Attributes
+    ----------
+    statistic : float
+        The biased MMD^2 of the two samples.
+    p_value : float
+        ``(1 + #{permuted >= observed}) / (1 + n_permutations)``.
+    n_permutations : int
+        Permutations of the domain labels drawn.
+
     Examples
     --------
-    >>> import numpy as np
-    >>> from skdomain.shift import mmd_test
-    >>> rng = np.random.default_rng(0)
-    >>> result = mmd_test(rng.normal(size=(50, 2)), rng.normal(1.0, size=(50, 2)),
-    ...                   n_permutations=50, random_state=0)
-    >>> result.n_permutations, result.p_value < 0.05
-    (50, True)
+    >>> from skdomain.shift import MMDTestResult
+    >>> MMDTestResult(statistic=0.08, p_value=1 / 51, n_permutations=50).p_value < 0.05
+    True
     """
 
     statistic: float
@@ -82,15 +87,21 @@ class MMDTestResult:
 class ClassifierTestResult:
     """Result of :func:`classifier_test`: out-of-fold AUC, its CI and a p-value.
 
+    Attributes
+    ----------
+    auc : float
+        Held-out ROC AUC of the classifier telling target from source rows.
+    ci_low, ci_high : float
+        The confidence interval of the AUC, clipped to [0, 1].
+    p_value : float
+        One-sided p-value of AUC > 0.5.
+
     Examples
     --------
-    >>> import numpy as np
-    >>> from skdomain.shift import classifier_test
-    >>> rng = np.random.default_rng(0)
-    >>> result = classifier_test(rng.normal(size=(60, 2)), rng.normal(2.0, size=(60, 2)),
-    ...                          random_state=0)
-    >>> result.auc > 0.8, result.ci_low <= result.auc <= result.ci_high
-    (True, True)
+    >>> from skdomain.shift import ClassifierTestResult
+    >>> result = ClassifierTestResult(auc=0.93, ci_low=0.88, ci_high=0.98, p_value=1e-9)
+    >>> result.ci_low <= result.auc <= result.ci_high
+    True
     """
 
     auc: float
@@ -269,15 +280,24 @@ def mmd_test(
 class BlockMMDTestResult:
     """Result of :func:`block_mmd_test`: mean block MMD^2, its z-score and p-value.
 
+    Attributes
+    ----------
+    statistic : float
+        Mean of the unbiased MMD^2 of the block pairs.
+    z : float
+        That mean divided by its standard error.
+    p_value : float
+        One-sided standard-normal p-value of ``z``.
+    n_blocks : int
+        Number of block pairs.
+    block_size : tuple of (int, int)
+        Source and target rows per block.
+
     Examples
     --------
-    >>> import numpy as np
-    >>> from skdomain.shift import block_mmd_test
-    >>> rng = np.random.default_rng(0)
-    >>> result = block_mmd_test(rng.normal(size=(400, 2)), rng.normal(1.0, size=(400, 2)),
-    ...                         random_state=0)
-    >>> bool(result.p_value < 0.05)
-    True
+    >>> from skdomain.shift import BlockMMDTestResult
+    >>> BlockMMDTestResult(0.02, 4.1, 2e-5, n_blocks=70, block_size=(70, 70)).block_size
+    (70, 70)
     """
 
     statistic: float
@@ -323,6 +343,8 @@ def block_mmd_test(
     Returns
     -------
     BlockMMDTestResult
+        The mean block statistic, its z-score and p-value, the number and size of
+        the blocks.
 
     Examples
     --------
@@ -418,6 +440,7 @@ def classifier_test(
     Returns
     -------
     ClassifierTestResult
+        The held-out AUC, its confidence interval and the p-value of AUC > 0.5.
 
     Examples
     --------
@@ -667,6 +690,7 @@ def latent_mmd(model, X_a, X_b) -> float:
     Returns
     -------
     float
+        The MMD^2 (``>= 0``; 0 for identical latent samples).
 
     Examples
     --------
