@@ -30,7 +30,7 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from skorch.callbacks.scoring import ScoringBase
 from torch.utils.data import DataLoader, Dataset
 
@@ -363,6 +363,61 @@ class DomainAdaptationNet(NeuralNet):
             persistent_workers=False,
         )
 
+    #: The callback hooks of the training loop whose listeners are looked up
+    #: once per run (see :meth:`notify`).
+    _cached_hooks = (
+        "on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end", "on_grad_computed",
+    )
+
+    def _listeners(self) -> dict:
+        """The methods each hook of :attr:`_cached_hooks` really calls, in skorch's order.
+
+        skorch calls the net's own hook, then every callback's, on every batch;
+        most callbacks' are the no-ops inherited from ``Callback``, and a
+        ``PrintLog`` that prints to stdout at ``verbose=0`` formats a table it
+        then throws away. Those are left out: what runs is what would have had
+        an effect.
+        """
+        listeners = {}
+        for hook in self._cached_hooks:
+            calls = [getattr(self, hook)]  # the net's own hooks open history rows
+            for _, callback in self.callbacks_:
+                method = getattr(callback, hook)
+                if getattr(method, "__func__", None) is getattr(Callback, hook, None):
+                    continue
+                quiet_log = (
+                    hook == "on_epoch_end" and type(callback) is PrintLog
+                    and callback.sink is print and not self.verbose
+                )
+                if not quiet_log:
+                    calls.append(method)
+            listeners[hook] = calls
+        return listeners
+
+    def notify(self, method_name, **cb_kwargs):
+        listeners = self.__dict__.get("_hook_listeners")
+        if listeners is None or method_name not in listeners:
+            return super().notify(method_name, **cb_kwargs)
+        for listener in listeners[method_name]:
+            listener(self, **cb_kwargs)
+        return None
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for cached in ("_hook_listeners", "_mode_modules"):  # per-run caches
+            state.pop(cached, None)
+        return state
+
+    def _set_training(self, training=True):
+        # skorch sets the mode of every module on every step; a recursive
+        # ``Module.train`` costs about as much as the forward pass of a small
+        # MLP. When every module of the run is already in that mode the call
+        # would change nothing, so it is skipped.
+        modules = self.__dict__.get("_mode_modules")
+        if modules is not None and all(m.training == training for m in modules):
+            return
+        super()._set_training(training)
+
     def _wants_predictions(self) -> bool:
         return any(isinstance(cb, ScoringBase) for _, cb in getattr(self, "callbacks_", []))
 
@@ -398,9 +453,9 @@ class DomainAdaptationNet(NeuralNet):
         self._check_divergence(recorded)
         _precision.backward(self, terms["loss"])
         self.steps_done += 1
-        for name, value in recorded.items():
-            if name != "loss":
-                self.history.record_batch(name, value)
+        # What history.record_batch does for each term, in one lookup of the batch row.
+        recorded.pop("loss")
+        self.history[-1]["batches"][-1].update(recorded)
         return {"loss": terms["loss"].detach(), "y_pred": self._outputs(x_source)}
 
     def train_step(self, batch, **fit_params):
@@ -482,6 +537,15 @@ class DomainAdaptationNet(NeuralNet):
         # Once per run, not once per training step: do the callbacks score predictions?
         self._predictions_wanted = self._wants_predictions()
         self.notify("on_train_begin", X=dataset, y=None)
+        # Once per run too: which callback hooks do something, and which modules
+        # have a training mode to set (see notify and _set_training).
+        self._hook_listeners = self._listeners()
+        self._mode_modules = [
+            module
+            for name in self._modules + self._criteria
+            if isinstance(root := getattr(self, name + "_"), torch.nn.Module)
+            for module in root.modules()
+        ]
         try:
             self.fit_loop(dataset, None, epochs=epochs)
         except KeyboardInterrupt:
@@ -489,6 +553,8 @@ class DomainAdaptationNet(NeuralNet):
             # letting a user interrupt training and keep the model so far.
             pass
         finally:
+            for cached in ("_hook_listeners", "_mode_modules"):
+                self.__dict__.pop(cached, None)
             self.notify("on_train_end", X=dataset, y=None)
             self.__dict__.pop("_predictions_wanted", None)
         return self
