@@ -486,11 +486,17 @@ class DomainAdaptationNet(NeuralNet):
         if diverged:
             culprit = ", ".join(n for n in diverged if n != "loss") or "loss"
             name = next(n for n in diverged if n != "loss") if culprit != "loss" else "loss"
-            raise DivergedError(
+            message = (
                 f"Training diverged at epoch {len(self.history)}: {culprit} became "
                 f"{recorded[name]:.3g} (first value {first.get(name, float('nan')):.3g}). "
                 "Lower the learning rate or the weight of that term."
             )
+            if getattr(self, "defer_divergence_", False):
+                # Data-parallel: the other processes are about to wait for this one
+                # in the gradient all-reduce; every process raises there, together.
+                self.pending_divergence_ = message
+                return
+            raise DivergedError(message)
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)

@@ -50,6 +50,8 @@ import torch
 import torch.distributed as dist
 from skorch.callbacks import Callback
 
+from .exceptions import DivergedError
+
 __all__ = ["DataParallelContext", "data_parallel", "is_main_process", "rank", "world_size"]
 
 
@@ -214,9 +216,18 @@ class _GradientAverager(Callback):
         grads = [p.grad for _, p in named_parameters if p.grad is not None]
         if not grads:
             return
-        flat = torch.cat([g.reshape(-1) for g in grads])
+        # The last element counts the processes whose step diverged, so that all
+        # of them raise at this step instead of leaving the others waiting here.
+        message = net.__dict__.pop("pending_divergence_", None)
+        flag = torch.ones(1) if message else torch.zeros(1)
+        flat = torch.cat([g.reshape(-1) for g in grads] + [flag.to(grads[0])])
         dist.all_reduce(flat)
-        flat /= self.world
+        n_diverged = int(flat[-1].item())
+        if n_diverged:
+            raise DivergedError(message or (
+                f"Training diverged on {n_diverged} of {self.world} data-parallel "
+                "processes (this one was fine); see their error messages."))
+        flat = flat[:-1] / self.world
         offset = 0
         for g in grads:
             g.copy_(flat[offset : offset + g.numel()].view_as(g))
@@ -266,6 +277,7 @@ def synchronized(net, seed: int):
         net.verbose = 0
     averager = ("data_parallel", _GradientAverager(context.world_size))
     net.callbacks_.append(averager)
+    net.defer_divergence_ = True
     torch.manual_seed(seed + 7919 * context.rank)
     try:
         yield
@@ -275,4 +287,6 @@ def synchronized(net, seed: int):
                 tensor.data /= context.world_size
     finally:
         net.callbacks_.remove(averager)
+        net.defer_divergence_ = False
+        net.__dict__.pop("pending_divergence_", None)
         net.batch_size, net.verbose = batch_size, verbose

@@ -25,21 +25,40 @@ CANNOT_START = ("DistNetworkError", "EADDRNOTAVAIL", "Address family not support
 TOLERANCE = {"moons": 0.08, "images": 0.12}  # accuracy gaps within seed noise
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def torchrun(script, *args, timeout=300):
+    """Run ``script`` in two gloo processes; skip where torchrun cannot start."""
     if not (dist.is_available() and dist.is_gloo_available()):
         pytest.skip("torch.distributed with the gloo backend is not available")
-    output = tmp_path_factory.mktemp("distributed") / "report.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               "--nproc_per_node=2", str(SCRIPT), "--output", str(output),
-               "--n-moons", "300", "--moons-epochs", "30"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+               "--nproc_per_node=2", str(script), *map(str, args)]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"torchrun hung for {timeout} s:\n{str(expired.stderr)[-4000:]}")
     if done.returncode != 0:
         if any(marker in done.stderr for marker in CANNOT_START):
             pytest.skip(f"torchrun cannot start here: {done.stderr[-500:]}")
         pytest.fail(f"torchrun failed ({done.returncode}):\n{done.stderr[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    output = tmp_path_factory.mktemp("distributed") / "report.json"
+    torchrun(SCRIPT, "--output", output, "--n-moons", 300, "--moons-epochs", 30)
     return json.loads(output.read_text())
+
+
+def test_divergence_on_one_process_stops_every_process(tmp_path):
+    # Before the divergence check was made collective, rank 1 raised while
+    # rank 0 waited for it in the gradient all-reduce: torchrun hung.
+    output = tmp_path / "outcomes.json"
+    torchrun(Path(__file__).with_name("_diverge_on_one_rank.py"), output, timeout=120)
+    outcomes = json.loads(output.read_text())["outcomes"]
+    assert len(outcomes) == 2
+    assert all(o.startswith("DivergedError") for o in outcomes), outcomes
+    assert "this one was fine" in outcomes[0]
+    assert "Training diverged at epoch" in outcomes[1] and "nan" in outcomes[1]
 
 
 def test_two_processes_ran(report):
