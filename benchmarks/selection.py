@@ -104,14 +104,17 @@ def summarize(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(table), per_task.reset_index()
 
 
-def markdown(table: pd.DataFrame, per_task: pd.DataFrame, args) -> str:
+def markdown(table: pd.DataFrame, per_task: pd.DataFrame, grid: pd.DataFrame, args) -> str:
+    seeds = grid.groupby(["task", "method"])["seed"].nunique()
+    seeds = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
     lines = [
         "# Label-free selection of the adaptation weight",
         "",
         f"`python benchmarks/selection.py --n {args.n} --epochs {args.epochs} --seeds "
-        f"{args.seeds}`: {args.n} rows per domain (80% of the source for training, 20% "
-        f"held out for the source-label scorers), {args.epochs} epochs, {args.seeds} training "
-        "seeds, one CPU thread. Grids: "
+        f"{grid['seed'].nunique()}`: {args.n} rows per domain (80% of the source for "
+        "training, 20% "
+        f"held out for the source-label scorers), {args.epochs} epochs, {seeds} training "
+        "seeds per task, one CPU thread. Grids: "
         + "; ".join(f"{m} `{p}` in {g} (default {d:g})" for m, (_, p, g, d) in METHODS.items())
         + ". Accuracy on the unlabeled training target (transductive), mean over tasks of "
         "the mean over seeds. `spearman`: rank correlation of the score with target accuracy "
@@ -170,9 +173,10 @@ def main(argv=None):
     csv = args.output / "grid.csv"
     if not args.summarize_only:
         rows, start = [], time.time()
-        for task in args.tasks.split(","):
-            for method in args.methods.split(","):
-                for seed in range(args.seeds):
+        # seeds outermost: an interrupted run still covers every task
+        for seed in range(args.seeds):
+            for task in args.tasks.split(","):
+                for method in args.methods.split(","):
                     try:
                         rows += run_one(task, method, seed, args.n, args.epochs)
                         status = "ok"
@@ -180,11 +184,11 @@ def main(argv=None):
                         status = f"FAILED: {type(error).__name__}: {error}"
                     print(f"{time.time() - start:6.0f} s  {task} {method} seed {seed} {status}",
                           flush=True)
-            pd.DataFrame(rows).to_csv(csv, index=False)  # partial results survive
+                    pd.DataFrame(rows).to_csv(csv, index=False)  # partial results survive
     grid = pd.read_csv(csv)
     table, per_task = summarize(grid)
     table.to_csv(args.output / "summary.csv", index=False)
-    (args.output / "summary.md").write_text(markdown(table, per_task, args))
+    (args.output / "summary.md").write_text(markdown(table, per_task, grid, args))
     print(table.to_string(index=False))
 
 

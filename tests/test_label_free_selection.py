@@ -198,7 +198,8 @@ def test_label_free_search_fits_each_candidate_once_and_keeps_them():
     assert search.results_["score_mixval"][0] == 0.5 == search.results_["score_mixval"][3]
     assert search.results_["rank_mixval"][search.best_index_] == 1
     assert search.ensemble_labels_.shape == (120,)
-    np.testing.assert_array_equal(search.predict(X_target), search.best_estimator_.predict(X_target))
+    best = search.best_estimator_
+    np.testing.assert_array_equal(search.predict(X_target), best.predict(X_target))
     assert search.score(X_target, y) == search.best_estimator_.score(X_target, y)
 
 
