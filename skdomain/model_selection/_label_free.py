@@ -24,15 +24,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import DAScorer
+from ._search import _take_rows
 
 __all__ = ["LabelFreeGridSearch", "select_by_ensemble"]
 
 #: The name under which ``scoring`` asks for the ensemble criterion.
 ENSEMBLE = "ensemble"
-
-
-def _take_rows(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 def _candidate_list(candidates):
