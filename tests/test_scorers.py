@@ -76,7 +76,7 @@ def test_dev_without_shift_is_close_to_minus_log_loss(moons, deep):
     assert value == pytest.approx(-log_loss, rel=0.2)
 
 
-@pytest.mark.parametrize("name", ["entropy", "snd", "iwv", "dev", "reverse"])
+@pytest.mark.parametrize("name", ["entropy", "snd", "mixval", "iwv", "dev", "reverse"])
 def test_scorers_on_deep_estimators_are_finite(moons, deep, name):
     X, y, X_target, _ = moons
     value = metrics.make_unsupervised_scorers(X_target)[name](deep, X, y)

@@ -7,6 +7,7 @@
   in any scikit-learn search: :class:`PredictionEntropyScorer`,
   :class:`SoftNeighborhoodDensityScorer`, :class:`ImportanceWeightedScorer`,
   :class:`DeepEmbeddedValidationScorer`, :class:`ReverseValidationScorer`,
+  :class:`MixValScorer`,
   and :class:`LabeledTargetScorer` when a few target labels exist.
 """
 
@@ -30,6 +31,7 @@ from ._scorers import (
     DeepEmbeddedValidationScorer,
     ImportanceWeightedScorer,
     LabeledTargetScorer,
+    MixValScorer,
     PredictionEntropyScorer,
     ReverseValidationScorer,
     SoftNeighborhoodDensityScorer,
@@ -42,6 +44,7 @@ __all__ = [
     "DeepEmbeddedValidationScorer",
     "ImportanceWeightedScorer",
     "LabeledTargetScorer",
+    "MixValScorer",
     "PredictionEntropyScorer",
     "ReverseValidationScorer",
     "SoftNeighborhoodDensityScorer",

@@ -3,7 +3,7 @@
 The default score of a search is accuracy on held-out *source* data. The
 scorers here estimate how good a model is on the *target* without its labels
 (entropy, importance-weighted validation, deep embedded validation, soft
-neighborhood density, reverse validation), or with a few labels
+neighborhood density, reverse validation, mixed-sample probes), or with a few labels
 (:class:`LabeledTargetScorer`). They are plain callables
 ``scorer(estimator, X, y)``, "greater is better", usable as ``scoring=`` in any
 scikit-learn search; each returns a finite float or raises a ``ValueError``
@@ -35,6 +35,7 @@ __all__ = [
     "DeepEmbeddedValidationScorer",
     "SoftNeighborhoodDensityScorer",
     "ReverseValidationScorer",
+    "MixValScorer",
     "LabeledTargetScorer",
     "make_unsupervised_scorers",
 ]
@@ -455,6 +456,127 @@ class ReverseValidationScorer(DAScorer):
         return reverse.score(X, y)
 
 
+def _mix_rows(X, partner, ratio):
+    """``ratio * X + (1 - ratio) * X[partner]``, keeping a DataFrame's columns."""
+    values = np.asarray(X, dtype=np.float64)
+    mixed = ratio * values + (1.0 - ratio) * values[partner]
+    if hasattr(X, "iloc"):
+        return type(X)(mixed, columns=X.columns)
+    return mixed
+
+
+class MixValScorer(DAScorer):
+    """Mixed target samples as probes of the learned target structure (MixVal).
+
+    Hu et al., "Mixed Samples as Probes for Unsupervised Model Selection in
+    Domain Adaptation", NeurIPS 2023. The model labels the target rows
+    (pseudo-labels); every row ``x_i`` is mixed with a random partner ``x_j``
+    into the probe ``r * x_i + (1 - r) * x_j`` (``mix_ratio`` ``r`` just above
+    1/2), whose pseudo-label is that of the dominant row ``x_i``. The score is
+    the model's accuracy on the probes against those mixed pseudo-labels,
+    computed separately on
+
+    - *intra-cluster* probes (partners with the same pseudo-label): does the
+      model predict consistently inside its target clusters (neighborhood
+      density, as SND measures)?
+    - *inter-cluster* probes (different pseudo-labels): does the model's
+      decision boundary lie between its clusters, so that a probe closer to
+      ``x_i`` is given ``x_i``'s label (a confident boundary, as entropy
+      measures, but one that must be consistent with the clusters)?
+
+    and averaged (``probes="both"``). A model that predicts one class for the
+    whole target has no inter-cluster probes; it scores 0 on them, so a
+    collapsed model is not rewarded for its trivially consistent clusters.
+    Needs only ``predict`` and inputs that can be mixed linearly (numbers,
+    images): the probes are made in the input space, before any pipeline step.
+
+    Parameters
+    ----------
+    X_target : array-like, default=None
+        See :class:`DAScorer`.
+    mix_ratio : float, default=0.55
+        Weight ``r`` of the dominant row, in (0.5, 1). Near 0.5 the inter-cluster
+        probes sit close to the boundary the model draws between its clusters.
+    probes : {"both", "intra", "inter"}, default="both"
+        Which probes to score.
+    n_repeats : int, default=3
+        Random pairings averaged (each gives one probe per target row).
+    random_state : int, default=0
+        Seed of the pairings (fixed, so that all candidates see the same pairs).
+
+    See Also
+    --------
+    SoftNeighborhoodDensityScorer, PredictionEntropyScorer
+    skdomain.model_selection.select_by_ensemble : the other target-only criterion.
+
+    Examples
+    --------
+    A classifier that matches the structure of the target scores higher than
+    one that cuts through its clusters:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X_target = np.r_[rng.normal(-2, 0.5, (50, 2)), rng.normal(2, 0.5, (50, 2))]
+    >>> labels = np.r_[np.zeros(50), np.ones(50)]
+    >>> good = LogisticRegression().fit(X_target, labels)
+    >>> bad = LogisticRegression().fit(X_target, X_target[:, 1] > X_target[:, 0])
+    >>> scorer = MixValScorer(X_target)
+    >>> bool(scorer(good, None) > scorer(bad, None))
+    True
+    >>> MixValScorer(X_target, probes="intra")(good, None)  # consistent inside each cluster
+    1.0
+    """
+
+    _PROBES = ("both", "intra", "inter")
+
+    def __init__(
+        self, X_target=None, *, mix_ratio=0.55, probes="both", n_repeats=3, random_state=0
+    ):
+        super().__init__(X_target)
+        self.mix_ratio = mix_ratio
+        self.probes = probes
+        self.n_repeats = n_repeats
+        self.random_state = random_state
+
+    def _check_params(self):
+        if not 0.5 < self.mix_ratio < 1.0:
+            raise ValueError(f"mix_ratio must lie in (0.5, 1), got {self.mix_ratio!r}.")
+        if self.probes not in self._PROBES:
+            raise ValueError(
+                f"probes must be one of {self._PROBES}, got {self.probes!r}."
+            )
+        if not (isinstance(self.n_repeats, (int, np.integer)) and self.n_repeats >= 1):
+            raise ValueError(f"n_repeats must be a positive integer, got {self.n_repeats!r}.")
+
+    def _score(self, estimator, X, y, X_target):
+        self._check_params()
+        n = len(X_target)
+        if n < 2:
+            raise ValueError("MixValScorer needs at least 2 target rows.")
+        labels = np.asarray(estimator.predict(X_target))
+        rng = check_random_state(self.random_state)
+        hits = {"intra": [], "inter": []}
+        for _ in range(self.n_repeats):
+            partner = rng.permutation(n)
+            mixed = np.asarray(estimator.predict(_mix_rows(X_target, partner, self.mix_ratio)))
+            agree = mixed == labels
+            same = labels == labels[partner]
+            hits["intra"].append(agree[same])
+            hits["inter"].append(agree[~same])
+        intra = np.concatenate(hits["intra"])
+        inter = np.concatenate(hits["inter"])
+        # No probe of a kind: intra (every pair crosses clusters) is vacuous and
+        # counts as consistent; inter (one predicted class) counts as 0.
+        intra_score = intra.mean() if intra.size else 1.0
+        inter_score = inter.mean() if inter.size else 0.0
+        if self.probes == "intra":
+            return intra_score
+        if self.probes == "inter":
+            return inter_score
+        return 0.5 * (intra_score + inter_score)
+
+
 class LabeledTargetScorer(DAScorer):
     """Score on a few labeled target samples (semi-supervised model selection).
 
@@ -505,7 +627,7 @@ def make_unsupervised_scorers(X_target=None, *, classifier=True, reverse=True, r
     X_target : array-like, default=None
         Target rows for use outside :class:`DomainAwareGridSearchCV`.
     classifier : bool, default=True
-        Include the scorers that need class probabilities (entropy, SND).
+        Include the classifier-only scorers (entropy, SND, MixVal).
     reverse : bool, default=True
         Include reverse validation (one extra fit per fold and candidate).
     random_state : int, default=0
@@ -513,12 +635,13 @@ def make_unsupervised_scorers(X_target=None, *, classifier=True, reverse=True, r
     Returns
     -------
     dict of str -> DAScorer
-        Keys among ``"entropy"``, ``"snd"``, ``"iwv"``, ``"dev"``, ``"reverse"``.
+        Keys among ``"entropy"``, ``"snd"``, ``"mixval"``, ``"iwv"``, ``"dev"``,
+        ``"reverse"``.
 
     Examples
     --------
     >>> sorted(make_unsupervised_scorers())
-    ['dev', 'entropy', 'iwv', 'reverse', 'snd']
+    ['dev', 'entropy', 'iwv', 'mixval', 'reverse', 'snd']
     >>> sorted(make_unsupervised_scorers(classifier=False, reverse=False))
     ['dev', 'iwv']
     """
@@ -526,6 +649,7 @@ def make_unsupervised_scorers(X_target=None, *, classifier=True, reverse=True, r
     if classifier:
         scorers["entropy"] = PredictionEntropyScorer(X_target)
         scorers["snd"] = SoftNeighborhoodDensityScorer(X_target, random_state=random_state)
+        scorers["mixval"] = MixValScorer(X_target, random_state=random_state)
     scorers["iwv"] = ImportanceWeightedScorer(X_target, random_state=random_state)
     scorers["dev"] = DeepEmbeddedValidationScorer(X_target, random_state=random_state)
     if reverse:
