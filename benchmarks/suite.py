@@ -308,12 +308,18 @@ def main(argv=None):
                         help="keep the fits already in OUTPUT/runs.csv and run only the others")
     parser.add_argument("--report", nargs="+", metavar="RUNS_CSV", default=None,
                         help="fit nothing: rebuild the tables from runs.csv files "
-                             "(a later file's fits replace an earlier one's)")
+                             "(a later file's fits replace an earlier one's); "
+                             "--methods and --tasks filter them")
     args = parser.parse_args(argv)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     if args.report:
         frame = merge_runs(args.report)
+        if args.methods:
+            labels = frame.library + " " + frame.method
+            frame = frame[labels.isin(select(methods(), args.methods))]
+        if args.tasks:
+            frame = frame[frame.task.isin(select(TASKS, args.tasks))]
         frame.to_csv(out / "runs.csv", index=False)
         write_outputs(frame, out, "Merged from " + ", ".join(f"`{p}`" for p in args.report))
         return
