@@ -124,10 +124,11 @@ class DeepJDOTClassifier(BaseDeepClassifier):
 
     On each pair of batches the exact optimal transport plan between source
     and target rows is solved (POT's ``ot.emd``, uniform weights) for the
-    ground cost ``feature_weight * ||f_s - f_t||^2 / d + label_weight *
-    CE(y_s, p_t)``, and ``jdot_weight`` times the transported cost joins the
-    loss: target rows are pulled towards the source rows of similar features
-    and predicted towards their labels.
+    ground cost ``feature_weight * ||f_s - f_t||^2 + label_weight *
+    CE(y_s, p_t)`` (the paper's cost, not scaled by the latent size), and
+    ``jdot_weight`` times the transported cost joins the loss: target rows are
+    pulled towards the source rows of similar features and predicted towards
+    their labels.
 
     Reference: B. B. Damodaran, B. Kellenberger, R. Flamary, D. Tuia, N. Courty,
     "DeepJDOT: Deep Joint Distribution Optimal Transport for Unsupervised

@@ -930,8 +930,8 @@ def jdot_loss(
     """DeepJDOT joint transport cost of one batch pair (Damodaran et al. 2018).
 
     The ground cost between source row ``i`` and target row ``j`` is
-    ``feature_weight * ||f_i - f_j||^2 / d + label_weight * CE(y_i, logits_j)``
-    (``d`` the latent size); the optimal plan ``gamma`` of uniform weights is
+    ``feature_weight * ||f_i - f_j||^2 + label_weight * CE(y_i, logits_j)``
+    (the paper's ``alpha`` and ``lambda_t``); the optimal plan ``gamma`` of uniform weights is
     solved exactly by POT's ``ot.emd`` on the detached cost, and the loss is
     ``sum(gamma * cost)``, differentiable in the features and the logits.
 
@@ -968,8 +968,7 @@ def jdot_loss(
         import ot
     except ImportError as exc:  # pragma: no cover - POT is a declared dependency
         raise ImportError("DeepJDOT needs the POT package: pip install POT") from exc
-    d = source_features.shape[1]
-    feature_cost = torch.cdist(source_features, target_features).pow(2) / d
+    feature_cost = torch.cdist(source_features, target_features).pow(2)
     log_p = F.log_softmax(target_logits, dim=1)
     label_cost = -log_p[:, y_source].T  # (n_source, n_target): -log p_j(y_i)
     cost = feature_weight * feature_cost + label_weight * label_cost
