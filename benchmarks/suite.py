@@ -89,6 +89,10 @@ PEERS = ["SourceOnly", "DAN", "DANN", "DeepCoral", "CDAN", "MCC", "DeepJDOT"]
 
 
 def ours(method, task, seed, epochs):
+    # The encoder is built here, outside the estimator (which deep-copies it and
+    # keeps its weights, as it must for a pretrained encoder): seed its
+    # initialization too, or it depends on every fit that ran before.
+    torch.manual_seed(seed)
     if method in SELF_TRAINED:
         base = OURS[SELF_TRAINED[method]]()(
             module=encoder_for(task), random_state=seed, max_epochs=epochs)
