@@ -870,7 +870,7 @@ def conditional_adversarial_loss(
     return (loss_s + loss_t) / (s.numel() + t.numel())
 
 
-def minimum_class_confusion_loss(logits: torch.Tensor, temperature: float = 2.5) -> torch.Tensor:
+def minimum_class_confusion_loss(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """Minimum class confusion of target predictions (Jin et al. 2020).
 
     With ``p = softmax(logits / T)`` and entropy weights ``w`` (normalized to
@@ -883,8 +883,9 @@ def minimum_class_confusion_loss(logits: torch.Tensor, temperature: float = 2.5)
     ----------
     logits : Tensor of shape (n, C)
         Classifier outputs on target samples.
-    temperature : float, default=2.5
-        Softmax temperature ``T``; must be > 0.
+    temperature : float, default=1.0
+        Softmax temperature ``T``; must be > 0 (the paper used 2.5 on many-class
+        image benchmarks).
 
     Returns
     -------

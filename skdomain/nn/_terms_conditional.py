@@ -107,7 +107,7 @@ class MinimumClassConfusionTerm(Term):
     ----------
     weight : float, default=1.0
         Multiplier of the term in the total loss; 0 switches it off.
-    temperature : float, default=2.5
+    temperature : float, default=1.0
         Softmax temperature of the target logits; must be > 0.
 
     Examples
@@ -121,7 +121,7 @@ class MinimumClassConfusionTerm(Term):
 
     name = "mcc_loss"
 
-    def __init__(self, weight=1.0, *, temperature=2.5):
+    def __init__(self, weight=1.0, *, temperature=1.0):
         super().__init__(weight)
         self.temperature = float(temperature)
 
