@@ -209,9 +209,12 @@ def markdown(summary):
     order = [c for c in (f"{lib} {m}" for lib, m in summary[["library", "method"]]
                          .drop_duplicates().itertuples(index=False)) if c in wide]
     wide = wide.loc[summary.task.unique(), order]
-    lines = ["| task | " + " | ".join(order) + " |", "|---" * (len(order) + 1) + "|"]
+    seeds = summary.groupby("task", sort=False).n_seeds.agg(
+        lambda n: str(n.min()) if n.min() == n.max() else f"{n.min()}-{n.max()}")
+    lines = ["| task | seeds | " + " | ".join(order) + " |", "|---" * (len(order) + 2) + "|"]
     for task, row in wide.iterrows():
-        lines.append(f"| {task} | " + " | ".join(str(v) for v in row.values) + " |")
+        lines.append(f"| {task} | {seeds[task]} | " + " | ".join(str(v) for v in row.values)
+                     + " |")
     held = summary.assign(cell=(100 * summary.heldout_mean).map("{:.1f}".format))
     best = []
     for task, part in summary.groupby("task", sort=False):
