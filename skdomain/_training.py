@@ -484,10 +484,10 @@ class DomainAdaptationNet(NeuralNet):
             if abs(value) > self.blow_up_factor * max(reference, 1.0):
                 diverged.append(name)
         if diverged:
-            culprit = ", ".join(n for n in diverged if n != "loss") or "loss"
-            name = next(n for n in diverged if n != "loss") if culprit != "loss" else "loss"
+            culprits = [n for n in diverged if n != "loss"] or ["loss"]
+            name = culprits[0]
             message = (
-                f"Training diverged at epoch {len(self.history)}: {culprit} became "
+                f"Training diverged at epoch {len(self.history)}: {', '.join(culprits)} became "
                 f"{recorded[name]:.3g} (first value {first.get(name, float('nan')):.3g}). "
                 "Lower the learning rate or the weight of that term."
             )

@@ -287,6 +287,6 @@ def synchronized(net, seed: int):
                 tensor.data /= context.world_size
     finally:
         net.callbacks_.remove(averager)
-        net.defer_divergence_ = False
-        net.__dict__.pop("pending_divergence_", None)
+        for flag in ("defer_divergence_", "pending_divergence_"):
+            net.__dict__.pop(flag, None)
         net.batch_size, net.verbose = batch_size, verbose

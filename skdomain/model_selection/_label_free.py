@@ -16,6 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, train_test_split
@@ -299,8 +300,8 @@ class LabelFreeGridSearch(MetaEstimatorMixin, BaseEstimator):
             scores = np.asarray(scores, dtype=float)
             results[f"score_{name}"] = scores
             # rank 1 is best; ties share the lower rank, as in GridSearchCV
-            order = np.unique(-scores, return_inverse=True)[1]
-            results[f"rank_{name}"] = order.astype(int) + 1
+            worst_if_nan = np.where(np.isnan(scores), -np.inf, scores)
+            results[f"rank_{name}"] = rankdata(-worst_if_nan, method="min").astype(int)
         self.results_ = results
         best = results[f"score_{selection}"]
         self.best_index_ = int(np.argmax(best))
